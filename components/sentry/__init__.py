@@ -1,0 +1,36 @@
+"""Read Sentry projects and client keys: the HTTP client, the API wrappers, models, key choice, and the org cache."""
+
+from __future__ import annotations
+
+from components.sentry.api import KeyStatus, SentryApi, Stat
+from components.sentry.catalog import (
+    CatalogKey,
+    OrganizationCatalog,
+    catalog_for,
+    reset_shared_catalogs,
+    shared_catalog,
+)
+from components.sentry.client import LinkEntry, RetryPolicy, SentryClient, api_path, api_root, parse_link_header
+from components.sentry.models import Project, ProjectKey
+from components.sentry.selection import KeyChoice, choose_key
+
+__all__ = [
+    "CatalogKey",
+    "KeyChoice",
+    "KeyStatus",
+    "LinkEntry",
+    "OrganizationCatalog",
+    "Project",
+    "ProjectKey",
+    "RetryPolicy",
+    "SentryApi",
+    "SentryClient",
+    "Stat",
+    "api_path",
+    "api_root",
+    "catalog_for",
+    "choose_key",
+    "parse_link_header",
+    "reset_shared_catalogs",
+    "shared_catalog",
+]

@@ -1,0 +1,120 @@
+"""The Sentry endpoints this tool reads, one method per endpoint, named after the API's own paths."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from components.errors import SentryResponseError
+from components.sentry.client import SentryClient, api_path
+from components.sentry.models import Project, ProjectKey
+
+__all__ = ["KeyStatus", "SentryApi", "Stat"]
+
+KeyStatus = Literal["active", "inactive"]
+Stat = Literal["received", "rejected", "blacklisted", "generated"]
+Resolution = Literal["10s", "1h", "1d"]
+
+# The largest page Sentry serves; fewer pages means fewer requests at hundreds of projects.
+_PER_PAGE = 100
+
+
+class SentryApi:
+    """Typed reads of Sentry's REST API over one :class:`SentryClient`."""
+
+    def __init__(self, client: SentryClient) -> None:
+        self.client = client
+
+    def get_project(self, organization: str, project: str) -> Project:
+        """GET /api/0/projects/{organization}/{project}/ (scope project:read)."""
+        path = api_path("projects/{}/{}/", organization, project)
+        data = self.client.get_json(path, what=_project_what(organization, project))
+        return Project.from_json(data, endpoint=self.client.endpoint(path))
+
+    def list_project_keys(
+        self, organization: str, project: str, *, status: KeyStatus | None = "active"
+    ) -> list[ProjectKey]:
+        """GET /api/0/projects/{organization}/{project}/keys/ (scope project:read), every page.
+
+        Older self-hosted releases ignore `status`; callers still filter on
+        `is_active` rather than trust the server did.
+        """
+        path = api_path("projects/{}/{}/keys/", organization, project)
+        items = self.client.paginate(path, params={"status": status}, what=_project_what(organization, project))
+        return self._keys(items, path)
+
+    def list_organization_project_keys(
+        self, organization: str, *, status: KeyStatus | None = "active", team: str | None = None
+    ) -> list[ProjectKey]:
+        """GET /api/0/organizations/{organization}/project-keys/ (scope org:read), every page.
+
+        One paginated call for the keys of every project, instead of one call per project.
+        """
+        path = api_path("organizations/{}/project-keys/", organization)
+        items = self.client.paginate(
+            path, params={"status": status, "team": team}, what=f"organization '{organization}'"
+        )
+        return self._keys(items, path)
+
+    def list_organization_projects(self, organization: str) -> list[Project]:
+        """GET /api/0/organizations/{organization}/projects/ (scope org:read), every page."""
+        path = api_path("organizations/{}/projects/", organization)
+        items = self.client.paginate(path, params={"per_page": _PER_PAGE}, what=f"organization '{organization}'")
+        return self._projects(items, path)
+
+    def list_team_projects(self, organization: str, team: str) -> list[Project]:
+        """GET /api/0/teams/{organization}/{team}/projects/ (scope team:read or org:read), every page."""
+        path = api_path("teams/{}/{}/projects/", organization, team)
+        items = self.client.paginate(path, what=f"team '{team}' in organization '{organization}'")
+        return self._projects(items, path)
+
+    def get_project_stats(
+        self,
+        organization: str,
+        project: str,
+        *,
+        stat: Stat,
+        since: float | datetime,
+        until: float | datetime,
+        resolution: Resolution = "1h",
+    ) -> list[tuple[int, int]]:
+        """GET /api/0/projects/{organization}/{project}/stats/ (scope project:read).
+
+        Returns `(bucket start epoch seconds, count)` pairs.
+        """
+        path = api_path("projects/{}/{}/stats/", organization, project)
+        params = {"stat": stat, "since": _epoch(since), "until": _epoch(until), "resolution": resolution}
+        data = self.client.get_json(path, params=params, what=_project_what(organization, project))
+        return _points(data, self.client.endpoint(path))
+
+    def _keys(self, items: Any, path: str) -> list[ProjectKey]:
+        endpoint = self.client.endpoint(path)
+        return [ProjectKey.from_json(item, endpoint=endpoint) for item in items]
+
+    def _projects(self, items: Any, path: str) -> list[Project]:
+        endpoint = self.client.endpoint(path)
+        return [Project.from_json(item, endpoint=endpoint) for item in items]
+
+
+def _project_what(organization: str, project: str) -> str:
+    return f"project '{project}' in organization '{organization}'"
+
+
+def _epoch(moment: float | datetime) -> int | float:
+    return moment.timestamp() if isinstance(moment, datetime) else moment
+
+
+def _points(data: Any, endpoint: str) -> list[tuple[int, int]]:
+    def is_int(value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    if not isinstance(data, list) or not all(
+        isinstance(p, list) and len(p) == 2 and is_int(p[0]) and is_int(p[1]) for p in data
+    ):
+        method, _, url = endpoint.partition(" ")
+        raise SentryResponseError(
+            f"Sentry answered {endpoint} with something other than a list of [timestamp, count] pairs",
+            method=method,
+            url=url,
+        )
+    return [(p[0], p[1]) for p in data]

@@ -1,0 +1,205 @@
+"""A per-process view of one organization's projects and active keys.
+
+The Pulumi engine runs every dynamic resource of a run in one provider
+process, on many threads. Fetching the organization's projects and keys once
+(a few paginated requests) and answering every project from that is what
+keeps a run at hundreds of projects fast and under Sentry's rate limits.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import httpx
+
+from components.config import Secret, Settings
+from components.errors import KeySelectionError, SentryNotFoundError, SentryPermissionError
+from components.sentry.api import SentryApi
+from components.sentry.client import RetryPolicy, SentryClient, api_root
+from components.sentry.models import Project, ProjectKey
+
+__all__ = [
+    "CatalogKey",
+    "OrganizationCatalog",
+    "catalog_for",
+    "reset_shared_catalogs",
+    "shared_catalog",
+]
+
+T = TypeVar("T")
+
+
+class _Once(Generic[T]):
+    """Computes a value once; concurrent first callers wait for it instead of computing it again.
+
+    A failure is remembered too: when Sentry is down or the token is wrong,
+    the next hundred callers get the same error at once, not a hundred
+    retry budgets one after another.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._done = False
+        self._value: T | None = None
+        self._error: BaseException | None = None
+
+    def get(self, compute: Callable[[], T]) -> T:
+        with self._lock:
+            if not self._done:
+                try:
+                    self._value = compute()
+                except Exception as exc:
+                    self._error = exc
+                self._done = True
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
+
+
+class _OnceMap(Generic[T]):
+    """One :class:`_Once` per key, so different projects are fetched in parallel."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cells: dict[str, _Once[T]] = {}
+
+    def get(self, key: str, compute: Callable[[], T]) -> T:
+        with self._lock:
+            cell = self._cells.setdefault(key, _Once())
+        return cell.get(compute)
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    # None: the endpoint is not available to this token or server; ask per project instead.
+    projects: dict[str, Project] | None
+    keys_by_project: dict[int, list[ProjectKey]] | None
+
+
+class OrganizationCatalog:
+    """Answers "which project is this slug" and "what are its active keys" from one org-wide fetch."""
+
+    def __init__(self, api: SentryApi, organization: str) -> None:
+        self.api = api
+        self.organization = organization
+        self._snapshot: _Once[_Snapshot] = _Once()
+        self._details: _OnceMap[Project] = _OnceMap()
+        self._project_keys: _OnceMap[list[ProjectKey]] = _OnceMap()
+        self._teams: _OnceMap[list[Project]] = _OnceMap()
+
+    def __repr__(self) -> str:
+        return f"OrganizationCatalog(organization={self.organization!r}, client={self.api.client!r})"
+
+    def project(self, slug: str) -> Project:
+        """The active project `slug`; SentryNotFoundError if it does not exist, KeySelectionError if not active."""
+        project = self._lookup(slug)
+        if not project.is_active:
+            raise KeySelectionError(
+                f"project '{slug}' in organization '{self.organization}' is {project.status} in Sentry, so it "
+                "has no DSN to publish; restore the project in Sentry or remove it from the stack config"
+            )
+        return project
+
+    def active_keys(self, project: str) -> list[ProjectKey]:
+        """The active client keys of project `project` (a slug), newest data of this process."""
+        found = self.project(project)
+        snapshot = self._load()
+        listed = snapshot.projects is not None and project in snapshot.projects
+        if snapshot.keys_by_project is not None and listed:
+            keys = snapshot.keys_by_project.get(found.id, [])
+        else:
+            # A project the org-wide lists did not cover may have keys they did not cover either.
+            keys = self._project_keys.get(
+                project, lambda: self.api.list_project_keys(self.organization, project, status="active")
+            )
+        return [key for key in keys if key.is_active]
+
+    def team_projects(self, team: str) -> list[Project]:
+        """The active projects of `team`, asked of Sentry's team endpoint (404 names the team)."""
+        projects = self._teams.get(team, lambda: self.api.list_team_projects(self.organization, team))
+        return [p for p in projects if p.is_active]
+
+    def _lookup(self, slug: str) -> Project:
+        snapshot = self._load()
+        if snapshot.projects is not None and slug in snapshot.projects:
+            return snapshot.projects[slug]
+        # Not listed: ask for it by name, so a missing project is a 404 that names it.
+        return self._details.get(slug, lambda: self.api.get_project(self.organization, slug))
+
+    def _load(self) -> _Snapshot:
+        return self._snapshot.get(self._fetch)
+
+    def _fetch(self) -> _Snapshot:
+        try:
+            listed = self.api.list_organization_projects(self.organization)
+            projects: dict[str, Project] | None = {p.slug: p for p in listed}
+        except SentryPermissionError:
+            # A token with project:read but not org:read can still read each project.
+            projects = None
+        try:
+            keys = self.api.list_organization_project_keys(self.organization, status="active")
+        except (SentryNotFoundError, SentryPermissionError):
+            # Self-hosted releases before the org-wide keys endpoint answer 404; narrow tokens 403.
+            return _Snapshot(projects=projects, keys_by_project=None)
+        by_project: dict[int, list[ProjectKey]] = {}
+        for key in keys:
+            by_project.setdefault(key.project_id, []).append(key)
+        return _Snapshot(projects=projects, keys_by_project=by_project)
+
+
+@dataclass(frozen=True)
+class CatalogKey:
+    """Which catalog a provider call shares: one per Sentry API root, organization and token."""
+
+    api_root: str
+    organization: str
+    token: Secret
+
+
+_registry_lock = threading.Lock()
+_registry: dict[Hashable, OrganizationCatalog] = {}
+
+
+def catalog_for(key: Hashable, factory: Callable[[], OrganizationCatalog]) -> OrganizationCatalog:
+    """The process-wide catalog registered under `key`, built by `factory` on first use."""
+    with _registry_lock:
+        catalog = _registry.get(key)
+        if catalog is None:
+            # Building a catalog makes no request, so holding the lock here is cheap.
+            catalog = _registry[key] = factory()
+        return catalog
+
+
+def shared_catalog(
+    settings: Settings, *, transport: httpx.BaseTransport | None = None, retry: RetryPolicy | None = None
+) -> OrganizationCatalog:
+    """The catalog every dynamic resource of this provider process uses for `settings`' organization."""
+    key = CatalogKey(
+        api_root=str(api_root(settings.sentry_url)),
+        organization=settings.organization,
+        token=settings.sentry_token,
+    )
+
+    def build() -> OrganizationCatalog:
+        client = SentryClient(
+            base_url=settings.sentry_url,
+            token=settings.sentry_token,
+            token_source=settings.sentry_token_source,
+            transport=transport,
+            retry=retry,
+        )
+        return OrganizationCatalog(SentryApi(client), settings.organization)
+
+    return catalog_for(key, build)
+
+
+def reset_shared_catalogs() -> None:
+    """Forget every shared catalog and close its connections (tests, or a provider re-configured)."""
+    with _registry_lock:
+        catalogs = list(_registry.values())
+        _registry.clear()
+    for catalog in catalogs:
+        catalog.api.client.close()

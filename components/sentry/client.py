@@ -1,0 +1,594 @@
+"""The one place every Sentry HTTP call goes through.
+
+Auth, time-outs, retries, rate limits, pagination and error mapping live here
+and nowhere else, so that every endpoint wrapper in :mod:`components.sentry.api`
+behaves the same against sentry.io, regional hosts and self-hosted instances.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import itertools
+import random
+import re
+import ssl
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, NoReturn
+from urllib.parse import quote
+
+import httpx
+
+from components.config import Secret
+from components.errors import (
+    ConfigError,
+    SentryAuthError,
+    SentryError,
+    SentryNotFoundError,
+    SentryPermissionError,
+    SentryRateLimitError,
+    SentryResponseError,
+    SentryUnavailableError,
+)
+
+__all__ = [
+    "LinkEntry",
+    "RetryPolicy",
+    "SentryClient",
+    "api_path",
+    "api_root",
+    "parse_link_header",
+]
+
+USER_AGENT = "sentry-dsn-sync/0.1.0"
+REQUIRED_SCOPES = "project:read and org:read"
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+# Below this share of the window's request budget left, requests are spread
+# over the time until the window resets instead of running into a 429.
+_LOW_REMAINING_FRACTION = 0.1
+_MAX_DETAIL = 300
+
+Params = Mapping[str, str | int | float | bool | None]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long to keep trying before telling the user Sentry is unavailable.
+
+    `sleep` and `clock` are seams: tests pass a fake clock whose `sleep`
+    advances time, so backoff is exercised without waiting (stamina's test mode).
+    `clock` is wall-clock time because Sentry's rate-limit reset is epoch seconds.
+    """
+
+    max_attempts: int = 6
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    total_budget: float = 120.0
+    jitter: float = 0.5
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.time
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("RetryPolicy.max_attempts must be at least 1")
+        if min(self.base_delay, self.max_delay, self.total_budget, self.jitter) < 0:
+            raise ValueError("RetryPolicy delays, budget and jitter cannot be negative")
+
+    def backoff(self, attempt: int) -> float:
+        """Exponential from `base_delay`, plus up to `jitter` seconds so parallel callers spread out."""
+        delay = self.base_delay * (2 ** (attempt - 1))
+        if self.jitter > 0:
+            delay += random.uniform(0, self.jitter)
+        return min(self.max_delay, delay)
+
+
+@dataclass(frozen=True)
+class LinkEntry:
+    """One entry of Sentry's `Link` header."""
+
+    url: str
+    rel: str
+    results: bool
+    cursor: str | None
+
+
+_LINK_ENTRY = re.compile(r"<(?P<url>[^>]*)>(?P<params>[^<]*)")
+_LINK_PARAM = re.compile(r';\s*(?P<name>[A-Za-z_][\w-]*)\s*=\s*(?:"(?P<quoted>[^"]*)"|(?P<bare>[^;,\s]*))')
+
+
+def parse_link_header(value: str) -> list[LinkEntry]:
+    """Parse `<url>; rel="next"; results="true"; cursor="..."` entries, in order."""
+    entries: list[LinkEntry] = []
+    for match in _LINK_ENTRY.finditer(value):
+        params = {
+            m["name"].lower(): m["quoted"] if m["quoted"] is not None else m["bare"]
+            for m in _LINK_PARAM.finditer(match["params"])
+        }
+        entries.append(
+            LinkEntry(
+                url=match["url"].strip(),
+                rel=params.get("rel", ""),
+                results=params.get("results", "").lower() == "true",
+                cursor=params.get("cursor") or None,
+            )
+        )
+    return entries
+
+
+def api_path(template: str, *values: str) -> str:
+    """Fill each `{}` of `template` with a fully percent-quoted value.
+
+    Slugs come from user config; quoting every one (and refusing dot segments,
+    which URL normalisation would resolve) keeps a slug from ever changing
+    which endpoint is called.
+    """
+    quoted: list[str] = []
+    for value in values:
+        text = str(value)
+        if text in ("", ".", ".."):
+            raise ValueError(f"{text!r} cannot be used as a Sentry path segment")
+        quoted.append(quote(text, safe=""))
+    return template.format(*quoted)
+
+
+def api_root(base_url: str) -> httpx.URL:
+    """`<base>/api/0/` for sentry.io, regional hosts and self-hosted path prefixes alike."""
+    try:
+        url = httpx.URL(base_url.strip())
+    except httpx.InvalidURL as exc:
+        raise ConfigError(f"sentryUrl: {base_url!r} is not a URL ({exc})") from exc
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ConfigError(f"sentryUrl: {base_url!r} is not an http(s) URL; use e.g. https://sentry.io/")
+    path = url.path.rstrip("/")
+    # Accept a base that already names the API root instead of doubling it.
+    if not path.endswith("/api/0"):
+        path += "/api/0"
+    return url.copy_with(path=path + "/", query=None, fragment=None)
+
+
+class _RateGovernor:
+    """Keeps in-flight requests under Sentry's concurrent limit and paces a nearly spent window.
+
+    Sized from the last `X-Sentry-Rate-Limit-*` headers seen, shared by every
+    thread using one client, because the limits are per token, not per thread.
+    """
+
+    def __init__(self, *, max_concurrency: int, policy: RetryPolicy) -> None:
+        self._ceiling = max_concurrency
+        self._policy = policy
+        self._cond = threading.Condition()
+        self._allowed = max_concurrency
+        self._in_flight = 0
+        self._limit: int | None = None
+        self._remaining: int | None = None
+        self._reset: float | None = None
+        self._hold_until = 0.0
+
+    @property
+    def allowed_concurrency(self) -> int:
+        with self._cond:
+            return self._allowed
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        pause = self._pause()
+        if pause > 0:
+            self._policy.sleep(pause)
+        with self._cond:
+            while self._in_flight >= self._allowed:
+                self._cond.wait()
+            self._in_flight += 1
+            if self._remaining is not None:
+                # Count our own spend so parallel callers see the window shrink before the next response.
+                self._remaining = max(0, self._remaining - 1)
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._in_flight -= 1
+                self._cond.notify_all()
+
+    def observe(self, headers: httpx.Headers) -> None:
+        concurrent = _int_header(headers, "X-Sentry-Rate-Limit-ConcurrentLimit")
+        limit = _int_header(headers, "X-Sentry-Rate-Limit-Limit")
+        remaining = _int_header(headers, "X-Sentry-Rate-Limit-Remaining")
+        reset = _float_header(headers, "X-Sentry-Rate-Limit-Reset")
+        with self._cond:
+            if concurrent is not None and concurrent > 0:
+                self._allowed = max(1, min(self._ceiling, concurrent))
+                self._cond.notify_all()
+            if limit is not None and remaining is not None:
+                self._limit, self._remaining, self._reset = limit, remaining, reset
+
+    def hold(self, until: float) -> None:
+        """After a 429, every thread waits, not only the one that was told to."""
+        with self._cond:
+            self._hold_until = max(self._hold_until, until)
+
+    def _pause(self) -> float:
+        now = self._policy.clock()
+        with self._cond:
+            # A 429's wait was already checked against the retry budget; pacing is capped by max_delay.
+            held = max(0.0, self._hold_until - now)
+            pace = 0.0
+            if self._limit and self._remaining is not None and self._reset is not None:
+                window = self._reset - now
+                if window > 0 and self._remaining <= self._limit * _LOW_REMAINING_FRACTION:
+                    pace = min(window / max(self._remaining, 1), self._policy.max_delay)
+        return max(held, pace)
+
+
+def _int_header(headers: httpx.Headers, name: str) -> int | None:
+    value = _float_header(headers, name)
+    return None if value is None else int(value)
+
+
+def _float_header(headers: httpx.Headers, name: str) -> float | None:
+    raw = headers.get(name)
+    if raw is None:
+        return None
+    try:
+        return float(raw.strip())
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """A try that failed in a way worth retrying, and how long to wait before the next one."""
+
+    description: str
+    delay: float
+    rate_limited: bool = False
+    status: int | None = None
+    cause: Exception | None = None
+
+
+class SentryClient:
+    """Authenticated, retrying, rate-limit-aware access to one Sentry instance's API.
+
+    One `httpx.Client` per instance, safe to share between the threads the
+    Pulumi engine runs dynamic providers on.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        token: Secret,
+        token_source: str,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        max_concurrency: int = 8,
+    ) -> None:
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        self.api_root = api_root(base_url)
+        self._token = token
+        self._token_source = token_source
+        self._retry = retry or RetryPolicy()
+        self._governor = _RateGovernor(max_concurrency=max_concurrency, policy=self._retry)
+        self._count_lock = threading.Lock()
+        self.request_count = 0
+        self._http = httpx.Client(
+            base_url=self.api_root,
+            headers={
+                "Authorization": f"Bearer {token.reveal()}",
+                "Accept": "application/json",
+                "User-Agent": USER_AGENT,
+            },
+            timeout=timeout,
+            transport=transport,
+            limits=httpx.Limits(max_connections=max_concurrency, max_keepalive_connections=max_concurrency),
+            # A redirect usually means a wrong sentryUrl; say so instead of sending the token on.
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"SentryClient(api_root={_display_url(self.api_root)!r}, token_source={self._token_source!r})"
+
+    def __enter__(self) -> SentryClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    @property
+    def allowed_concurrency(self) -> int:
+        """How many requests may be in flight now (our cap, lowered by Sentry's concurrent limit)."""
+        return self._governor.allowed_concurrency
+
+    def endpoint(self, path: str, *, method: str = "GET") -> str:
+        """`GET <full url>` of an API path, the way error messages name endpoints."""
+        return f"{method} {_display_url(self._http.build_request(method, path).url)}"
+
+    def get_json(self, path: str, *, params: Params | None = None, what: str | None = None) -> Any:
+        """GET `path` (relative to the API root) and return its decoded JSON body.
+
+        `what` names the object the path points at, e.g. "project 'web' in
+        organization 'acme'", so that a 404 says which slug does not exist.
+        """
+        response = self._request(self._http.build_request("GET", path, params=_clean(params)), what)
+        return self._decode(response)
+
+    def paginate(self, path: str, *, params: Params | None = None, what: str | None = None) -> Iterator[Any]:
+        """Yield every item of every page of a list endpoint, following `Link: rel="next"`.
+
+        The next page is requested as the same path and parameters plus the
+        link's cursor; this keeps working behind proxies whose host or path
+        prefix Sentry does not know about, while a link to another host is
+        still refused as a sign of a misconfigured or hostile server.
+        """
+        query = dict(_clean(params))
+        seen: set[str] = set()
+        while True:
+            request = self._http.build_request("GET", path, params=query)
+            response = self._request(request, what)
+            page = self._decode(response)
+            if not isinstance(page, list):
+                self._bad_response(request, response, f"{_shape(page)} where a JSON list was expected")
+            yield from page
+            cursor = self._next_cursor(request, response)
+            if cursor is None:
+                return
+            if cursor in seen:
+                self._bad_response(
+                    request, response, f"a next-page cursor {cursor!r} it already returned (pagination loop)"
+                )
+            seen.add(cursor)
+            query["cursor"] = cursor
+
+    def _next_cursor(self, request: httpx.Request, response: httpx.Response) -> str | None:
+        header = response.headers.get("Link")
+        if not header:
+            return None
+        nxt = next((entry for entry in parse_link_header(header) if entry.rel == "next"), None)
+        # Sentry sends a next link even on the last page; only results="true" means more.
+        if nxt is None or not nxt.results:
+            return None
+        target = httpx.URL(nxt.url) if nxt.url else request.url
+        if target.is_absolute_url and (target.scheme, target.host, target.port) != (
+            request.url.scheme,
+            request.url.host,
+            request.url.port,
+        ):
+            self._bad_response(
+                request,
+                response,
+                f"a next-page link to another host ({target.scheme}://{target.host}); refusing to send the "
+                "token there. If Sentry runs behind a proxy, set its system.url-prefix to the URL in sentryUrl",
+            )
+        cursor = nxt.cursor or target.params.get("cursor")
+        if not cursor:
+            self._bad_response(request, response, 'a next-page link with results="true" but no cursor')
+        return cursor
+
+    def _request(self, request: httpx.Request, what: str | None) -> httpx.Response:
+        response = self._send_with_retries(request)
+        if not response.is_success:
+            self._raise_for_status(request, response, what)
+        return response
+
+    def _send_with_retries(self, request: httpx.Request) -> httpx.Response:
+        policy = self._retry
+        start = policy.clock()
+        for attempt in itertools.count(1):
+            outcome = self._attempt(request, attempt)
+            if isinstance(outcome, httpx.Response):
+                return outcome
+            elapsed = policy.clock() - start
+            if attempt >= policy.max_attempts or elapsed + outcome.delay > policy.total_budget:
+                self._give_up(request, outcome, attempts=attempt, elapsed=elapsed)
+            if outcome.rate_limited:
+                self._governor.hold(policy.clock() + outcome.delay)
+            policy.sleep(outcome.delay)
+        raise AssertionError("unreachable")
+
+    def _attempt(self, request: httpx.Request, attempt: int) -> httpx.Response | _Failure:
+        """One try: the response to hand on, or a failure worth retrying after its delay."""
+        policy = self._retry
+        try:
+            response = self._send_once(request)
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            if _is_tls_failure(exc):
+                message = (
+                    f"TLS verification failed for {request.method} {_display_url(request.url)} ({exc}); "
+                    "check sentryUrl, or point SSL_CERT_FILE at the CA bundle that signed the server"
+                )
+                raise self._error(SentryUnavailableError, message, request) from exc
+            return _Failure(_describe_transport_error(exc, request), policy.backoff(attempt), cause=exc)
+        except httpx.HTTPError as exc:
+            message = f"{request.method} {_display_url(request.url)} could not be sent ({type(exc).__name__}: {exc})"
+            raise self._error(SentryUnavailableError, message, request) from exc
+        status = response.status_code
+        if status == 429:
+            delay = _retry_after(response, policy.clock()) or policy.backoff(attempt)
+            failure = f"HTTP 429 Too Many Requests{_detail_suffix(response)}"
+            return _Failure(failure, delay, rate_limited=True, status=status)
+        # 501 means the server will never support the call; retrying cannot help.
+        if status >= 500 and status != 501:
+            delay = min(_retry_after(response, policy.clock()) or policy.backoff(attempt), policy.max_delay)
+            return _Failure(f"HTTP {status} {response.reason_phrase}", delay, status=status)
+        return response
+
+    def _send_once(self, request: httpx.Request) -> httpx.Response:
+        with self._governor.slot():
+            with self._count_lock:
+                self.request_count += 1
+            response = self._http.send(request)
+        self._governor.observe(response.headers)
+        return response
+
+    def _give_up(self, request: httpx.Request, failure: _Failure, *, attempts: int, elapsed: float) -> NoReturn:
+        endpoint = f"{request.method} {_display_url(request.url)}"
+        tried = f"after {attempts} attempt(s) in {elapsed:.0f}s"
+        if failure.rate_limited:
+            message = (
+                f"Sentry kept rate-limiting {endpoint} ({failure.description}) {tried}"
+                f"{_wait_note(failure.delay)}; the token's request budget is spent. Wait for the limit to reset "
+                "and run again, or run fewer operations at once (`pulumi up --parallel 4`)"
+            )
+            error: SentryError = self._error(SentryRateLimitError, message, request, status=failure.status)
+        else:
+            message = (
+                f"Sentry did not answer {endpoint} ({failure.description}) {tried}; check that "
+                f"{self.api_root.host} is reachable and healthy (for sentry.io: https://status.sentry.io), "
+                "then run again"
+            )
+            error = self._error(SentryUnavailableError, message, request, status=failure.status)
+        if failure.cause is not None:
+            raise error from failure.cause
+        raise error
+
+    def _raise_for_status(self, request: httpx.Request, response: httpx.Response, what: str | None) -> NoReturn:
+        endpoint = f"{request.method} {_display_url(request.url)}"
+        status = response.status_code
+        detail = _detail_suffix(response)
+        if status == 401:
+            message = (
+                f"Sentry rejected the token from {self._token_source} on {endpoint} (HTTP 401{detail}): it is "
+                f"invalid, expired or revoked. Create a new auth token with the scopes {REQUIRED_SCOPES} and set "
+                "it there"
+            )
+            raise self._error(SentryAuthError, message, request, status=status)
+        if status == 403:
+            message = (
+                f"the token from {self._token_source} may not call {endpoint} (HTTP 403{detail}); it needs the "
+                f"scopes {REQUIRED_SCOPES}, and its user must have access to the project's team"
+            )
+            raise self._error(SentryPermissionError, message, request, status=status)
+        if status == 404:
+            if what:
+                message = (
+                    f"Sentry has no {what} ({endpoint} answered 404{detail}); check the slug in the stack "
+                    f"config, and that the token from {self._token_source} can see it"
+                )
+            else:
+                message = f"Sentry answered 404 Not Found for {endpoint}{detail}"
+            raise self._error(SentryNotFoundError, message, request, status=status)
+        if response.is_redirect:
+            location = response.headers.get("Location", "")
+            message = (
+                f"Sentry answered {endpoint} with a redirect (HTTP {status}) to {location!r}; set sentryUrl to the "
+                "address the Sentry API is served from, e.g. https://sentry.example.com/"
+            )
+            raise self._error(SentryResponseError, message, request, status=status)
+        message = f"Sentry refused {endpoint} with HTTP {status} {response.reason_phrase}{detail}"
+        raise self._error(SentryError, message, request, status=status)
+
+    def _decode(self, response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError as exc:
+            content_type = response.headers.get("Content-Type", "no content type")
+            self._bad_response(
+                response.request,
+                response,
+                f"a body that is not JSON ({content_type}); is sentryUrl the Sentry API, not a login page or proxy?",
+                cause=exc,
+            )
+
+    def _bad_response(
+        self, request: httpx.Request, response: httpx.Response, problem: str, *, cause: Exception | None = None
+    ) -> NoReturn:
+        message = f"Sentry answered {request.method} {_display_url(request.url)} with {problem}"
+        error = self._error(SentryResponseError, message, request, status=response.status_code)
+        if cause is not None:
+            raise error from cause
+        raise error
+
+    def _error(
+        self, kind: type[SentryError], message: str, request: httpx.Request, *, status: int | None = None
+    ) -> SentryError:
+        # Server text is echoed into messages; make sure it can never carry the token back out.
+        secret = self._token.reveal()
+        if secret:
+            message = message.replace(secret, "***")
+        return kind(message, method=request.method, url=_display_url(request.url), status=status)
+
+
+def _clean(params: Params | None) -> dict[str, str]:
+    """Drop unset parameters and spell booleans the way Sentry's query parser expects."""
+    cleaned: dict[str, str] = {}
+    for name, value in (params or {}).items():
+        if value is None:
+            continue
+        cleaned[name] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return cleaned
+
+
+def _display_url(url: httpx.URL) -> str:
+    """The URL without any user:password a base URL may carry; the token is only ever in a header."""
+    return str(url.copy_with(userinfo=b"")) if url.userinfo else str(url)
+
+
+def _detail_suffix(response: httpx.Response) -> str:
+    """': <Sentry's detail text>' when the body carries one, so users see Sentry's own reason."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    detail = body.get("detail") if isinstance(body, dict) else None
+    if isinstance(detail, dict):
+        detail = detail.get("message") or detail.get("code")
+    if not isinstance(detail, str) or not detail.strip():
+        return ""
+    text = " ".join(detail.split())
+    return ": " + (text[:_MAX_DETAIL] + "..." if len(text) > _MAX_DETAIL else text)
+
+
+def _retry_after(response: httpx.Response, now: float) -> float | None:
+    """Seconds to wait from `Retry-After` (seconds or HTTP date), else until the window resets."""
+    raw = response.headers.get("Retry-After")
+    if raw:
+        try:
+            return max(0.0, float(raw))
+        except ValueError:
+            try:
+                return max(0.0, email.utils.parsedate_to_datetime(raw).timestamp() - now)
+            except (TypeError, ValueError):
+                pass
+    reset = _float_header(response.headers, "X-Sentry-Rate-Limit-Reset")
+    if reset is not None and reset > now:
+        return reset - now
+    return None
+
+
+def _wait_note(next_delay: float) -> str:
+    return f" (Sentry asked to wait {next_delay:.0f}s more)" if next_delay >= 1 else ""
+
+
+def _describe_transport_error(exc: httpx.HTTPError, request: httpx.Request) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timed out: {type(exc).__name__}"
+    if isinstance(exc, httpx.ConnectError):
+        return f"could not connect to {request.url.host}: {exc}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _is_tls_failure(exc: BaseException) -> bool:
+    """A certificate problem will not fix itself; fail at once instead of burning the retry budget."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _shape(value: Any) -> str:
+    """A short description of a wrong-shaped body that cannot leak its content."""
+    if isinstance(value, dict):
+        keys = ", ".join(sorted(map(str, value))[:5])
+        return f"a JSON object with keys {keys}" if keys else "an empty JSON object"
+    return f"a JSON {type(value).__name__}"

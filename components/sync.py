@@ -1,0 +1,99 @@
+"""`SentryDsnSync`: the reusable component that publishes a set of Sentry projects' DSNs.
+
+A team adds it to an existing Pulumi program in a few lines::
+
+    from components import SentryDsnSync, SentryDsnSyncArgs, load_settings
+
+    sync = SentryDsnSync("sentry-dsns", SentryDsnSyncArgs(settings=load_settings()))
+    pulumi.export("dsns", sync.dsns)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components.config import ProjectSpec, Settings, render_vault_path
+from components.resources.project_dsn import ProjectDsn, ProjectDsnArgs
+from components.sentry import shared_catalog
+
+__all__ = ["SentryDsnSync", "SentryDsnSyncArgs"]
+
+
+@dataclass(frozen=True)
+class SentryDsnSyncArgs:
+    settings: Settings
+    # The projects of `settings.team`; looked up in Sentry when not given (tests pass them).
+    team_projects: tuple[str, ...] | None = None
+
+
+class SentryDsnSync(pulumi.ComponentResource):
+    """One `ProjectDsn` child per project, and the `dsns`/`projects` maps other stacks read."""
+
+    dsns: pulumi.Output[dict[str, str]]
+    projects: pulumi.Output[dict[str, dict[str, str]]]
+
+    def __init__(self, name: str, args: SentryDsnSyncArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("sentry-dsn-sync:index:SentryDsnSync", name, None, opts)
+        settings = args.settings
+        stack = pulumi.get_stack()
+        children = {
+            spec.slug: ProjectDsn(
+                spec.slug,
+                _project_args(settings, spec, stack),
+                pulumi.ResourceOptions(parent=self),
+            )
+            for spec in _all_projects(settings, _team_project_slugs(args))
+        }
+        self.dsns = pulumi.Output.all(**{slug: child.dsn for slug, child in children.items()})
+        self.projects = pulumi.Output.all(
+            **{slug: _project_summary(child) for slug, child in children.items()}
+        )
+        self.register_outputs({"dsns": self.dsns, "projects": self.projects})
+
+
+def _team_project_slugs(args: SentryDsnSyncArgs) -> tuple[str, ...]:
+    settings = args.settings
+    if settings.team is None:
+        return ()
+    if args.team_projects is not None:
+        return args.team_projects
+    return tuple(project.slug for project in shared_catalog(settings).team_projects(settings.team))
+
+
+def _all_projects(settings: Settings, discovered: tuple[str, ...]) -> list[ProjectSpec]:
+    """Configured projects first (they may carry a key choice or a path), then the team's others."""
+    specs = list(settings.projects)
+    listed = {spec.slug for spec in specs}
+    specs.extend(ProjectSpec(slug=slug) for slug in discovered if slug not in listed)
+    return specs
+
+
+def _project_args(settings: Settings, spec: ProjectSpec, stack: str) -> ProjectDsnArgs:
+    vault = settings.vault
+    path = spec.path or render_vault_path(
+        vault.path_template, organization=settings.organization, project=spec.slug, stack=stack
+    )
+    return ProjectDsnArgs(
+        organization=settings.organization,
+        project=spec.slug,
+        stack=stack,
+        sentry_url=settings.sentry_url,
+        vault_mount=vault.mount,
+        vault_path=path,
+        kv_version=vault.kv_version,
+        on_delete=vault.on_delete,
+        select_key_id=spec.key_id,
+        select_key_label=spec.key_label,
+    )
+
+
+def _project_summary(child: ProjectDsn) -> pulumi.Output[dict[str, str]]:
+    return pulumi.Output.all(
+        projectId=child.project_id,
+        keyId=child.key_id,
+        keyLabel=child.key_label,
+        dsn=child.dsn,
+        vaultPath=pulumi.Output.concat(child.vault_mount, "/", child.vault_path),
+    )

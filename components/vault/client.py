@@ -1,0 +1,146 @@
+"""Build a logged-in hvac client from :class:`VaultSettings`, the way the Vault CLI would.
+
+The settings say where Vault is (address, namespace, TLS) and how to log in;
+the credentials themselves are read from config secrets, the environment or
+files only when :func:`connect` runs, and afterwards live only inside the
+returned hvac client. :func:`shared_client` lets one provider process, which
+serves every dynamic resource of a `pulumi up`, log in once instead of once
+per project.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+
+import hvac
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError, SSLError
+from urllib3.util.retry import Retry
+
+from components.config import VaultSettings
+from components.vault._auth import login
+from components.vault._errors import CallSite
+
+__all__ = ["DEFAULT_TIMEOUT", "client_identity", "connect", "reset_shared_clients", "shared_client"]
+
+DEFAULT_TIMEOUT = 30.0
+
+# Transient answers worth one more try. 503 is left out on purpose: it means
+# sealed (or standby without a leader), which needs a human, and retrying only
+# delays the message that says so.
+_RETRY_STATUSES = (429, 500, 502, 504)
+# Connection errors are retried for every method (the request never reached
+# Vault); read errors and statuses only where repeating a request is harmless.
+# POST writes are check-and-set, so a lost answer surfaces as a CAS conflict
+# that the KV layer resolves by re-reading.
+_IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "LIST", "OPTIONS"})
+
+
+class _Retry(Retry):
+    """urllib3's Retry, minus retrying TLS failures: a CA mismatch will not heal in a second."""
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):  # type: ignore[no-untyped-def]
+        if isinstance(error, SSLError):
+            raise MaxRetryError(_pool, url, error) from error
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+def connect(settings: VaultSettings, *, env: Mapping[str, str], timeout: float = DEFAULT_TIMEOUT) -> hvac.Client:
+    """A new hvac client for `settings`, logged in and with its token checked.
+
+    Raises a :class:`components.errors.VaultError` subclass that names what to
+    fix: no or rejected credentials (:class:`VaultAuthError`), a sealed Vault,
+    an unknown namespace, a TLS mismatch or an unreachable address.
+    """
+    client = hvac.Client(
+        url=settings.address,
+        # An explicit empty token: hvac would otherwise pick up VAULT_TOKEN from
+        # os.environ, bypassing `env` and the configured auth method.
+        token="",
+        namespace=settings.namespace or None,
+        verify=_verify(settings),
+        timeout=timeout,
+        session=_session(settings),
+    )
+    site = CallSite(address=settings.address, namespace=settings.namespace)
+    login(client, settings.auth, env=env, site=site)
+    return client
+
+
+def client_identity(settings: VaultSettings) -> tuple[str, ...]:
+    """What makes two settings log in as the same identity, without any credential in it.
+
+    Used as the :func:`shared_client` cache key: it is safe to keep in memory
+    for the life of the process and would be safe to log.
+    """
+    auth = settings.auth
+    role = getattr(auth, "role", None) or getattr(auth, "role_id", None) or ""
+    mount = getattr(auth, "mount", "")
+    return (
+        settings.address,
+        settings.namespace or "",
+        settings.ca_cert or "",
+        str(settings.skip_verify),
+        auth.method,
+        mount,
+        role,
+        getattr(auth, "jwt_env", None) or getattr(auth, "secret_id_env", None) or "",
+    )
+
+
+_shared: dict[tuple[str, ...], hvac.Client] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_client(settings: VaultSettings, *, env: Mapping[str, str]) -> hvac.Client:
+    """The process-wide client for `settings`, logging in on first use only.
+
+    The lock is held across the login so that resources the engine handles in
+    parallel do not each log in (and each mint a token) at the same time.
+    """
+    key = client_identity(settings)
+    with _shared_lock:
+        client = _shared.get(key)
+        if client is None:
+            client = connect(settings, env=env)
+            _shared[key] = client
+        return client
+
+
+def reset_shared_clients() -> None:
+    """Forget every cached client (tests, or after a token was revoked mid-run)."""
+    with _shared_lock:
+        for client in _shared.values():
+            client.adapter.close()
+        _shared.clear()
+
+
+def _verify(settings: VaultSettings) -> bool | str:
+    # Always explicit: left as None, hvac would consult VAULT_CACERT in os.environ
+    # at import time, out of reach of the settings the user sees.
+    if settings.skip_verify:
+        return False
+    return settings.ca_cert or True
+
+
+def _session(settings: VaultSettings) -> requests.Session:
+    session = requests.Session()
+    session.verify = _verify(settings)
+    retry = _Retry(
+        total=3,
+        connect=2,
+        read=2,
+        status=2,
+        backoff_factor=0.2,
+        status_forcelist=_RETRY_STATUSES,
+        allowed_methods=_IDEMPOTENT,
+        respect_retry_after_header=True,
+        # Return the last response so hvac maps its status to a named error.
+        raise_on_status=False,
+    )
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session

@@ -1,0 +1,350 @@
+"""Read, publish and remove one project's secret in a KV v1 or v2 mount.
+
+The tool shares each secret with people and other tools: it owns only the
+fields it is given and must never clobber the rest. So every publish reads
+first and merges; on KV v2 the write is check-and-set against the version just
+read, and a lost race is resolved by reading again rather than by
+overwriting. A publish that would change nothing writes nothing, which keeps
+"nothing changed" runs free of new KV versions and audit noise.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+import hvac
+import hvac.exceptions
+import hvac.utils
+
+from components.config import OnDelete
+from components.errors import VaultConflictError, VaultMountError
+from components.vault._errors import CallSite, is_cas_conflict, vault_errors
+
+__all__ = ["DEFAULT_CAS_ATTEMPTS", "KvStore", "PublishResult", "StoredSecret"]
+
+DEFAULT_CAS_ATTEMPTS = 5
+_MERGE_PATCH = {"Content-Type": "application/merge-patch+json"}
+
+
+@dataclass(frozen=True)
+class StoredSecret:
+    """What is in Vault at one path right now.
+
+    `data` holds every field, the tool's (strings) and anyone else's (as Vault
+    returned them). `version` is the KV v2 version read (None on KV v1);
+    `custom_metadata` is the KV v2 custom metadata (empty on KV v1).
+    """
+
+    data: Mapping[str, Any]
+    version: int | None = None
+    custom_metadata: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """`written` is True when publish changed anything in Vault (data or metadata).
+
+    `version` is the KV v2 version now current (None on KV v1).
+    """
+
+    written: bool
+    version: int | None
+
+
+@dataclass(frozen=True)
+class _Current:
+    """A KV v2 read, including what a deleted latest version still tells us.
+
+    `version` is the number the next check-and-set write must quote: 0 when
+    the path has never been written, the latest version even when that
+    version is deleted or destroyed (its `data` is then None).
+    """
+
+    data: dict[str, Any] | None
+    version: int
+    custom_metadata: dict[str, str]
+
+
+# The mount's real (type, KV version), per client, so that hundreds of stores
+# sharing one client check the mount once. Weak keys: a dropped client takes
+# its entries with it. Only successes are cached; a missing mount may appear.
+_mount_cache: weakref.WeakKeyDictionary[hvac.Client, dict[str, tuple[str, int]]] = weakref.WeakKeyDictionary()
+_mount_lock = threading.Lock()
+
+
+class KvStore:
+    """One KV mount seen through one logged-in client.
+
+    `reads` and `writes` count the requests sent, so benchmarks and tests can
+    prove that an unchanged run writes nothing.
+    """
+
+    def __init__(
+        self,
+        client: hvac.Client,
+        *,
+        mount: str,
+        kv_version: Literal[1, 2],
+        cas_attempts: int = DEFAULT_CAS_ATTEMPTS,
+    ) -> None:
+        if kv_version not in (1, 2):
+            raise ValueError(f"kv_version must be 1 or 2, not {kv_version!r}")
+        self._client = client
+        self.mount = mount.strip("/")
+        self.kv_version: Literal[1, 2] = kv_version
+        self._cas_attempts = cas_attempts
+        self.reads = 0
+        self.writes = 0
+
+    # -- mount -----------------------------------------------------------------
+
+    def check_mount(self) -> None:
+        """Fail unless the mount exists and is a KV engine of the configured version.
+
+        Uses `GET /v1/sys/internal/ui/mounts/<mount>`, which any token with a
+        policy on some path below the mount may call (`sys/mounts` needs far
+        more). Without this check a KV v2 write to a v1 mount would silently
+        create a secret literally named `data/<path>`.
+        """
+        with _mount_lock:
+            known = _mount_cache.get(self._client, {}).get(self.mount)
+        if known is None:
+            known = self._read_mount()
+            with _mount_lock:
+                _mount_cache.setdefault(self._client, {})[self.mount] = known
+        engine, version = known
+        if engine not in ("kv", "generic"):
+            raise VaultMountError(
+                f"`{self.mount}/` at {self._site().address} is a {engine!r} secrets engine, not KV; "
+                "point vault.mount at a KV mount",
+                path=self.mount,
+            )
+        if version != self.kv_version:
+            raise VaultMountError(
+                f"`{self.mount}/` at {self._site().address} is KV version {version}, but vault.kvVersion "
+                f"is {self.kv_version}; set vault.kvVersion to {version}",
+                path=self.mount,
+            )
+
+    def _read_mount(self) -> tuple[str, int]:
+        path = f"sys/internal/ui/mounts/{self.mount}"
+        site = self._site(path=path, capability="read")
+        self.reads += 1
+        with vault_errors(site):
+            try:
+                response = self._client.adapter.get(f"/v1/{path}")
+            except hvac.exceptions.Forbidden as exc:
+                # Vault answers 403 both for a missing mount and for a token with no
+                # policy anywhere below it; it will not say which, so we name both.
+                raise VaultMountError(
+                    f"no secrets engine is mounted at `{self.mount}/` at {site.address}"
+                    f"{_in_namespace(site.namespace)}, or the token has no policy on any path below it; "
+                    f"enable it (bao secrets enable -path={self.mount} kv-v2) or fix vault.mount",
+                    path=self.mount,
+                ) from exc
+        data = response["data"]
+        options = data.get("options") or {}
+        # KV mounted without options is version 1, as the Vault CLI reports it.
+        return str(data.get("type", "")), int(options.get("version", "1"))
+
+    # -- read ------------------------------------------------------------------
+
+    def read(self, path: str) -> StoredSecret | None:
+        """The secret at `path`, or None when it is absent or its latest version is deleted.
+
+        KV v2: `GET /v1/<mount>/data/<path>`; KV v1: `GET /v1/<mount>/<path>`.
+        """
+        self.check_mount()
+        if self.kv_version == 1:
+            data = self._read_v1(path)
+            return None if data is None else StoredSecret(data=MappingProxyType(data))
+        current = self._read_v2(path)
+        if current.data is None:
+            return None
+        return StoredSecret(
+            data=MappingProxyType(current.data),
+            version=current.version,
+            custom_metadata=MappingProxyType(current.custom_metadata),
+        )
+
+    def _read_v1(self, path: str) -> dict[str, Any] | None:
+        path = _clean(path)
+        self.reads += 1
+        with vault_errors(self._site(path=f"{self.mount}/{path}", capability="read")):
+            try:
+                response = self._client.secrets.kv.v1.read_secret(path, mount_point=self.mount)
+            except hvac.exceptions.InvalidPath as exc:
+                if exc.errors:  # a routing error, not "no secret here"
+                    raise
+                return None
+        return dict(response.get("data") or {})
+
+    def _read_v2(self, path: str) -> _Current:
+        path = _clean(path)
+        self.reads += 1
+        with vault_errors(self._site(path=f"{self.mount}/data/{path}", capability="read")):
+            try:
+                response = self._client.secrets.kv.v2.read_secret_version(
+                    path, mount_point=self.mount, raise_on_deleted_version=True
+                )
+            except hvac.exceptions.InvalidPath as exc:
+                if exc.errors:
+                    raise
+                # 404 with a body: the latest version is deleted or destroyed, but
+                # its number is still what check-and-set must quote.
+                metadata = ((exc.json or {}).get("data") or {}).get("metadata") or {}
+                return _Current(
+                    data=None,
+                    version=int(metadata.get("version") or 0),
+                    custom_metadata=dict(metadata.get("custom_metadata") or {}),
+                )
+        body = response["data"]
+        metadata = body.get("metadata") or {}
+        return _Current(
+            data=dict(body.get("data") or {}),
+            version=int(metadata["version"]),
+            custom_metadata=dict(metadata.get("custom_metadata") or {}),
+        )
+
+    # -- publish ---------------------------------------------------------------
+
+    def publish(
+        self, path: str, fields: Mapping[str, str], *, custom_metadata: Mapping[str, str] | None = None
+    ) -> PublishResult:
+        """Make `fields` (and, on KV v2, `custom_metadata`) current at `path`, keeping everything else.
+
+        KV v2: `GET /v1/<mount>/data/<path>`, then, only if a field differs,
+        `POST /v1/<mount>/data/<path>` with `cas` set to the version read (0
+        when absent), re-reading and re-merging on a check-and-set conflict;
+        then, only if a key differs, `PATCH /v1/<mount>/metadata/<path>`,
+        which merges on the server so metadata keys others set survive.
+        KV v1: `GET` then, only if a field differs, `POST /v1/<mount>/<path>`
+        (KV v1 has no versions, metadata or check-and-set).
+        """
+        self.check_mount()
+        if self.kv_version == 1:
+            return self._publish_v1(_clean(path), fields)
+        path = _clean(path)
+        for _ in range(self._cas_attempts):
+            current = self._read_v2(path)
+            if current.data is not None and _contains(current.data, fields):
+                version, data_written = current.version, False
+            else:
+                written_version = self._write_v2(path, {**(current.data or {}), **fields}, current)
+                if written_version is None:
+                    continue  # lost a check-and-set race; read the winner and merge again
+                version, data_written = written_version, True
+            metadata_written = self._merge_metadata(path, current.custom_metadata, custom_metadata or {})
+            return PublishResult(written=data_written or metadata_written, version=version)
+        raise VaultConflictError(
+            f"`{self.mount}/data/{path}` kept changing under another writer; gave up after "
+            f"{self._cas_attempts} check-and-set attempts without overwriting it. Re-run when it settles.",
+            path=f"{self.mount}/data/{path}",
+        )
+
+    def _write_v2(self, path: str, data: dict[str, Any], current: _Current) -> int | None:
+        """The new version, or None when `current.version` is no longer the latest."""
+        capability = "update" if current.version else "create"
+        self.writes += 1
+        with vault_errors(self._site(path=f"{self.mount}/data/{path}", capability=capability)):
+            try:
+                response = self._client.secrets.kv.v2.create_or_update_secret(
+                    path, secret=data, cas=current.version, mount_point=self.mount
+                )
+            except hvac.exceptions.InvalidRequest as exc:
+                if is_cas_conflict(exc):
+                    return None
+                raise
+        return int(response["data"]["version"])
+
+    def _merge_metadata(self, path: str, have: Mapping[str, str], want: Mapping[str, str]) -> bool:
+        missing = {key: value for key, value in want.items() if have.get(key) != value}
+        if not missing:
+            return False
+        metadata_path = f"{self.mount}/metadata/{path}"
+        self.writes += 1
+        with vault_errors(self._site(path=metadata_path, capability="patch")):
+            # Only our keys travel: a JSON merge patch leaves every other key as it is.
+            self._client.adapter.request(
+                "PATCH",
+                f"/v1/{self.mount}/metadata/{_quote(path)}",
+                json={"custom_metadata": dict(missing)},
+                headers=dict(_MERGE_PATCH),
+            )
+        return True
+
+    def _publish_v1(self, path: str, fields: Mapping[str, str]) -> PublishResult:
+        current = self._read_v1(path)
+        if current is not None and _contains(current, fields):
+            return PublishResult(written=False, version=None)
+        capability = "update" if current is not None else "create"
+        self.writes += 1
+        with vault_errors(self._site(path=f"{self.mount}/{path}", capability=capability)):
+            # method="POST": otherwise hvac reads the secret again to choose the verb.
+            self._client.secrets.kv.v1.create_or_update_secret(
+                path, secret={**(current or {}), **fields}, method="POST", mount_point=self.mount
+            )
+        return PublishResult(written=True, version=None)
+
+    # -- remove ----------------------------------------------------------------
+
+    def remove(self, path: str, *, policy: OnDelete) -> None:
+        """Apply the onDelete policy to `path`; a secret that is already gone is a success.
+
+        `delete`: KV v2 `DELETE /v1/<mount>/data/<path>` (soft delete of the
+        latest version, recoverable with undelete); KV v1
+        `DELETE /v1/<mount>/<path>`.
+        `destroy`: KV v2 `DELETE /v1/<mount>/metadata/<path>` (every version
+        and the metadata); KV v1 the same delete as above.
+        `retain`: no request at all.
+        """
+        if policy == "retain":
+            return
+        if policy not in ("delete", "destroy"):
+            raise ValueError(f"policy must be delete, destroy or retain, not {policy!r}")
+        self.check_mount()
+        path = _clean(path)
+        self.writes += 1
+        if self.kv_version == 1:
+            with vault_errors(self._site(path=f"{self.mount}/{path}", capability="delete")):
+                self._client.secrets.kv.v1.delete_secret(path, mount_point=self.mount)
+        elif policy == "delete":
+            with vault_errors(self._site(path=f"{self.mount}/data/{path}", capability="delete")):
+                self._client.secrets.kv.v2.delete_latest_version_of_secret(path, mount_point=self.mount)
+        else:
+            with vault_errors(self._site(path=f"{self.mount}/metadata/{path}", capability="delete")):
+                self._client.secrets.kv.v2.delete_metadata_and_all_versions(path, mount_point=self.mount)
+
+    # -- helpers ---------------------------------------------------------------
+
+    def _site(self, *, path: str = "", capability: str = "") -> CallSite:
+        return CallSite(
+            address=str(self._client.url),
+            namespace=self._client.adapter.namespace,
+            path=path,
+            capability=capability,
+        )
+
+
+def _contains(data: Mapping[str, Any], fields: Mapping[str, str]) -> bool:
+    return all(key in data and data[key] == value for key, value in fields.items())
+
+
+def _clean(path: str) -> str:
+    cleaned = path.strip("/")
+    if not cleaned:
+        raise ValueError("a secret path below the mount must not be empty")
+    return cleaned
+
+
+def _quote(path: str) -> str:
+    return str(hvac.utils.format_url("{path}", path=path))
+
+
+def _in_namespace(namespace: str | None) -> str:
+    return f" in namespace {namespace!r}" if namespace else ""

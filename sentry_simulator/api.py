@@ -1,0 +1,253 @@
+"""The Sentry REST endpoints the simulator serves, in Sentry's order of checks.
+
+Order matters to clients that map errors: an unknown token is a 401 before
+anything else; an organization or project that does not exist is a 404 even
+for a token without the scope; only then is a missing scope a 403.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote, urlencode
+
+from .messages import Request, Response, detail_response, json_array_response, json_response
+from .pagination import MAX_PER_PAGE, InvalidPagination, paginate, parse_per_page
+from .serializers import key_json, key_json_bytes, project_detail_json, project_summary_json_bytes
+from .state import Organization, Project, SimulatorState, Team
+from .stats import InvalidStatsQuery, parse_stats_query, stats_series
+
+__all__ = ["OPERATIONS", "SentryApi"]
+
+NOT_FOUND = "The requested resource does not exist"
+NO_CREDENTIALS = "Authentication credentials were not provided."
+INVALID_TOKEN = "Invalid token"
+NO_PERMISSION = "You do not have permission to perform this action."
+
+
+class _ApiError(Exception):
+    def __init__(self, status: int, detail: str, *headers: tuple[str, str]) -> None:
+        super().__init__(detail)
+        self.response = detail_response(status, detail, *headers)
+
+
+@dataclass(frozen=True)
+class _Call:
+    request: Request
+    scopes: frozenset[str]
+
+    def require(self, family: str) -> None:
+        """Any of read/write/admin of the family will do, as in Sentry's ScopedPermission."""
+        if not any(f"{family}:{level}" in self.scopes for level in ("read", "write", "admin")):
+            raise _ApiError(403, NO_PERMISSION)
+
+    @property
+    def access(self) -> list[str]:
+        return sorted(self.scopes)
+
+
+Handler = Callable[["SentryApi", _Call, Sequence[str]], Response]
+
+
+@dataclass(frozen=True)
+class _Route:
+    operation_id: str
+    template: str  # the OpenAPI path, for contract tests
+    pattern: re.Pattern[str]
+    handler: Handler
+
+
+class SentryApi:
+    """Routes `/api/0/...` paths (prefix already removed) to Sentry's operations."""
+
+    def __init__(self, state: SimulatorState, *, page_size: int = MAX_PER_PAGE) -> None:
+        self._state = state
+        self._page_size = page_size
+
+    def handle(self, request: Request, route_path: str) -> Response:
+        try:
+            return self._dispatch(request, route_path)
+        except _ApiError as error:
+            return error.response
+
+    def _dispatch(self, request: Request, route_path: str) -> Response:
+        route, args = _match(route_path)
+        if route is None:
+            if not route_path.endswith("/") and _match(route_path + "/")[0] is not None:
+                # Django's APPEND_SLASH: real Sentry redirects, it does not serve.
+                query = "?" + urlencode(request.query) if request.query else ""
+                return Response(status=301, headers=(("Location", request.url + "/" + query),))
+            raise _ApiError(404, NOT_FOUND)
+        call = _Call(request=request, scopes=self._authenticate(request))
+        if request.method != "GET":
+            raise _ApiError(405, f'Method "{request.method}" not allowed.', ("Allow", "GET, HEAD, OPTIONS"))
+        return route.handler(self, call, args)
+
+    def _authenticate(self, request: Request) -> frozenset[str]:
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer":
+            raise _ApiError(401, NO_CREDENTIALS, ("WWW-Authenticate", 'Bearer realm="api"'))
+        scopes = self._state.scopes_for(token.strip())
+        if scopes is None:
+            raise _ApiError(401, INVALID_TOKEN, ("WWW-Authenticate", 'Bearer realm="api"'))
+        return scopes
+
+    # -- lookups that 404 -------------------------------------------------------
+
+    def _organization(self, ref: str) -> Organization:
+        organization = self._state.organization(ref)
+        if organization is None:
+            raise _ApiError(404, NOT_FOUND)
+        return organization
+
+    def _project(self, org_ref: str, project_ref: str) -> tuple[Organization, Project]:
+        organization = self._organization(org_ref)
+        project = self._state.project(organization.slug, project_ref)
+        if project is None:
+            raise _ApiError(404, NOT_FOUND)
+        return organization, project
+
+    def _team(self, organization: Organization, ref: str, *, detail: str = NOT_FOUND) -> Team:
+        team = self._state.team(organization.slug, ref)
+        if team is None:
+            raise _ApiError(404, detail)
+        return team
+
+    def _page(self, call: _Call, rows: Sequence[Any], render: Callable[[Any], bytes]) -> Response:
+        request = call.request
+        try:
+            per_page = parse_per_page(request.param("per_page"), default=self._page_size)
+            page = paginate(
+                rows, cursor=request.param("cursor"), per_page=per_page, url=request.url, query=request.query
+            )
+        except InvalidPagination as exc:
+            raise _ApiError(400, str(exc)) from exc
+        return json_array_response(200, [render(row) for row in page.items], ("Link", page.link_header))
+
+    # -- operations ---------------------------------------------------------------
+
+    def _get_project(self, call: _Call, args: Sequence[str]) -> Response:
+        organization, project = self._project(*args)
+        call.require("project")
+        body = project_detail_json(
+            project, organization, access=call.access, base_url=call.request.origin + "/"
+        )
+        return json_response(200, body)
+
+    def _list_project_keys(self, call: _Call, args: Sequence[str]) -> Response:
+        organization, project = self._project(*args)
+        call.require("project")
+        keys = self._state.project_keys(organization.slug, project.slug, status=call.request.param("status"))
+        return self._page(call, keys, lambda key: key_json_bytes(key, organization))
+
+    def _get_project_key(self, call: _Call, args: Sequence[str]) -> Response:
+        organization, project = self._project(args[0], args[1])
+        call.require("project")
+        key = self._state.project_key(organization.slug, project.slug, args[2])
+        if key is None:
+            raise _ApiError(404, NOT_FOUND)
+        return json_response(200, key_json(key, organization))
+
+    def _list_organization_project_keys(self, call: _Call, args: Sequence[str]) -> Response:
+        organization = self._organization(args[0])
+        call.require("org")
+        team_ref = call.request.param("team")
+        team = self._team(organization, team_ref, detail="Team not found") if team_ref else None
+        keys = self._state.organization_keys(organization.slug, team=team, status=call.request.param("status"))
+        return self._page(call, keys, lambda key: key_json_bytes(key, organization))
+
+    def _list_organization_projects(self, call: _Call, args: Sequence[str]) -> Response:
+        organization = self._organization(args[0])
+        call.require("org")
+        projects = self._state.projects(organization.slug)
+        query = call.request.param("query")
+        if query:
+            projects = [p for p in projects if _matches_query(p, query)]
+        access = tuple(call.access)
+        return self._page(call, projects, lambda p: project_summary_json_bytes(p, access))
+
+    def _list_team_projects(self, call: _Call, args: Sequence[str]) -> Response:
+        organization = self._organization(args[0])
+        team = self._team(organization, args[1])
+        call.require("project")
+        access = tuple(call.access)
+        projects = self._state.projects(organization.slug, team=team)
+        return self._page(call, projects, lambda p: project_summary_json_bytes(p, access))
+
+    def _list_project_stats(self, call: _Call, args: Sequence[str]) -> Response:
+        organization, project = self._project(*args)
+        call.require("project")
+        param = call.request.param
+        try:
+            query = parse_stats_query(
+                stat=param("stat"), since=param("since"), until=param("until"),
+                resolution=param("resolution"), now=time.time(),
+            )
+        except InvalidStatsQuery as exc:
+            raise _ApiError(400, str(exc)) from exc
+        silent_since = (
+            self._state.last_key_change(organization.slug, project.slug)
+            if project.silent_after_key_change
+            else None
+        )
+        series = stats_series(
+            query, events_per_hour=project.events_per_hour, created=project.date_created, silent_since=silent_since
+        )
+        return json_response(200, series)
+
+
+def _matches_query(project: Project, query: str) -> bool:
+    """Sentry's `query` for projects: `slug:`, `id:` tokens, or free text in slug or name."""
+    for token in query.split():
+        key, sep, value = token.partition(":")
+        if sep and key == "slug":
+            ok = project.slug == value
+        elif sep and key == "id":
+            ok = str(project.id) == value
+        else:
+            ok = token.lower() in project.slug.lower() or token.lower() in project.name.lower()
+        if not ok:
+            return False
+    return True
+
+
+_SEGMENT = r"([^/]+)"
+
+
+def _route(operation_id: str, template: str, handler: Handler) -> _Route:
+    pattern = re.escape(template)
+    pattern = re.sub(r"\\\{[a-z_]+\\\}", _SEGMENT, pattern)
+    return _Route(operation_id, template, re.compile(f"^{pattern}$"), handler)
+
+
+_ROUTES: tuple[_Route, ...] = (
+    _route("getProject", "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}/",
+           SentryApi._get_project),
+    _route("listProjectKeys", "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}/keys/",
+           SentryApi._list_project_keys),
+    _route("getProjectKey", "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}/keys/{key_id}/",
+           SentryApi._get_project_key),
+    _route("listProjectStats", "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}/stats/",
+           SentryApi._list_project_stats),
+    _route("listOrganizationProjectKeys", "/api/0/organizations/{organization_id_or_slug}/project-keys/",
+           SentryApi._list_organization_project_keys),
+    _route("listOrganizationProjects", "/api/0/organizations/{organization_id_or_slug}/projects/",
+           SentryApi._list_organization_projects),
+    _route("listTeamProjects", "/api/0/teams/{organization_id_or_slug}/{team_id_or_slug}/projects/",
+           SentryApi._list_team_projects),
+)
+
+# (operationId, OpenAPI path template) of every operation served, all GET.
+OPERATIONS: tuple[tuple[str, str], ...] = tuple((r.operation_id, r.template) for r in _ROUTES)
+
+
+def _match(path: str) -> tuple[_Route | None, tuple[str, ...]]:
+    for route in _ROUTES:
+        found = route.pattern.match(path)
+        if found:
+            return route, tuple(unquote(g) for g in found.groups())
+    return None, ()

@@ -1,0 +1,140 @@
+"""The simulator as one request -> response function, before any socket.
+
+It strips the optional path prefix, sends `/_admin/` to the admin API and
+wraps every Sentry API call in what real Sentry puts around its endpoints:
+latency, rate limits, scripted faults, and the rate-limit headers.
+"""
+
+from __future__ import annotations
+
+import time
+from http import HTTPStatus
+
+from .admin import AdminApi
+from .api import NOT_FOUND, SentryApi
+from .faults import FaultInjector, FaultRule
+from .limits import DEFAULT_RATE_LIMIT, DEFAULT_RATE_WINDOW, InFlight, RateDecision, RateWindow
+from .messages import Request, Response, detail_response
+from .metrics import RequestCounter
+from .pagination import MAX_PER_PAGE
+from .seed import Seed
+from .state import SimulatorState
+
+__all__ = ["Simulator", "normalize_prefix"]
+
+_HTML_5XX = "<html><head><title>{code} {phrase}</title></head><body><h1>{code} {phrase}</h1></body></html>"
+
+
+def normalize_prefix(prefix: str) -> str:
+    """`sentry`, `/sentry` and `/sentry/` all mean `/sentry`; `` and `/` mean none."""
+    stripped = prefix.strip("/")
+    return f"/{stripped}" if stripped else ""
+
+
+class Simulator:
+    def __init__(
+        self,
+        seed: Seed,
+        *,
+        prefix: str = "",
+        page_size: int = MAX_PER_PAGE,
+        rate_limit: int = DEFAULT_RATE_LIMIT,
+        rate_window: int = DEFAULT_RATE_WINDOW,
+    ) -> None:
+        self.prefix = normalize_prefix(prefix)
+        self.state = SimulatorState(seed)
+        self.faults = FaultInjector()
+        self.rate = RateWindow(limit=rate_limit, window=rate_window)
+        self.in_flight = InFlight()
+        self.counter = RequestCounter()
+        self._api = SentryApi(self.state, page_size=page_size)
+        self._admin = AdminApi(
+            state=self.state, faults=self.faults, rate=self.rate, in_flight=self.in_flight, counter=self.counter
+        )
+
+    def handle(self, request: Request) -> Response:
+        route_path = self._route_path(request.path)
+        if route_path is None:
+            # Outside the prefix: a client that dropped it must fail, as on a real self-hosted host.
+            return detail_response(404, NOT_FOUND)
+        if route_path == "/_admin" or route_path.startswith("/_admin/"):
+            return self._admin.handle(request, route_path)
+        return self._handle_api(request, route_path)
+
+    def _route_path(self, path: str) -> str | None:
+        if path.startswith("/_admin"):
+            return path
+        if not self.prefix:
+            return path
+        if path == self.prefix or path.startswith(self.prefix + "/"):
+            return path[len(self.prefix):] or "/"
+        return None
+
+    def _handle_api(self, request: Request, route_path: str) -> Response:
+        self.counter.record(request.path)
+        in_flight = self.in_flight.enter()
+        try:
+            if self.faults.latency_seconds:
+                time.sleep(self.faults.latency_seconds)
+            now = time.time()
+            decision = self.rate.hit(now)
+            response = self._limited(in_flight, decision, now) or self._served(request, route_path)
+            return response.with_headers(*self._rate_headers(decision))
+        finally:
+            self.in_flight.leave()
+
+    def _limited(self, in_flight: int, decision: RateDecision, now: float) -> Response | None:
+        if self.in_flight.over_limit(in_flight):
+            return detail_response(
+                429,
+                "You are attempting to go above the allowed concurrency for this endpoint. "
+                f"Concurrency limit is {self.in_flight.limit}",
+            )
+        if not decision.allowed:
+            return detail_response(
+                429,
+                "You are attempting to use this endpoint too frequently. "
+                f"Limit is {decision.limit} requests in {self.rate.window} seconds",
+                ("Retry-After", str(decision.retry_after(now))),
+            )
+        return None
+
+    def _served(self, request: Request, route_path: str) -> Response:
+        fault = self.faults.take(request.path)
+        if fault is not None and not fault.malformed:
+            return _fault_response(fault)
+        response = self._api.handle(request, route_path)
+        return _malformed(response, fault) if fault is not None else response
+
+    def _rate_headers(self, decision: RateDecision) -> tuple[tuple[str, str], ...]:
+        return (
+            ("X-Sentry-Rate-Limit-Limit", str(decision.limit)),
+            ("X-Sentry-Rate-Limit-Remaining", str(decision.remaining)),
+            ("X-Sentry-Rate-Limit-Reset", str(decision.reset)),
+            ("X-Sentry-Rate-Limit-ConcurrentLimit", str(self.in_flight.limit)),
+            ("X-Sentry-Rate-Limit-ConcurrentRemaining", str(self.in_flight.remaining(self.in_flight.current))),
+        )
+
+
+def _fault_response(fault: FaultRule) -> Response:
+    headers: tuple[tuple[str, str], ...] = ()
+    if fault.retry_after is not None:
+        headers = (("Retry-After", str(fault.retry_after)),)
+    if fault.body is not None:
+        return Response(status=fault.status, body=fault.body.encode(), content_type="text/plain", headers=headers)
+    phrase = HTTPStatus(fault.status).phrase
+    if fault.status in (502, 503, 504):
+        # Gateways in front of Sentry answer these, in HTML, not Sentry itself.
+        html = _HTML_5XX.format(code=fault.status, phrase=phrase)
+        return Response(status=fault.status, body=html.encode(), content_type="text/html", headers=headers)
+    if fault.status == 429:
+        return detail_response(429, "You are attempting to use this endpoint too frequently.", *headers)
+    if fault.status == 500:
+        return detail_response(500, "Internal Error", *headers)
+    return detail_response(fault.status, phrase, *headers)
+
+
+def _malformed(response: Response, fault: FaultRule) -> Response:
+    """A 200 that claims JSON but is cut off: what a dropped proxy connection yields."""
+    body = fault.body.encode() if fault.body is not None else response.body[: len(response.body) // 2]
+    return Response(status=fault.status, body=body, content_type="application/json", headers=response.headers)

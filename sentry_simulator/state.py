@@ -1,0 +1,337 @@
+"""The live, mutable world the simulator serves, behind one lock.
+
+Request threads only ever get snapshots out of here (frozen records and fresh
+lists), so they can serialize a response after the lock is released while an
+admin call rotates a key on another thread.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+
+from .seed import (
+    KeySeed,
+    OrganizationSeed,
+    ProjectSeed,
+    RateLimitSeed,
+    Seed,
+    derive_key_part,
+)
+
+__all__ = [
+    "Key",
+    "Organization",
+    "Project",
+    "SimulatorState",
+    "Team",
+    "UnknownResource",
+]
+
+
+class UnknownResource(LookupError):
+    """An admin call named an organization, project or key that does not exist."""
+
+
+@dataclass(frozen=True)
+class Organization:
+    id: int
+    slug: str
+    name: str
+    date_created: datetime
+    dsn_scheme: str
+    ingest_host: str
+
+
+@dataclass(frozen=True)
+class Team:
+    id: int
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Project:
+    id: int
+    slug: str
+    name: str
+    platform: str | None
+    status: str
+    date_created: datetime
+    events_per_hour: int
+    silent_after_key_change: bool
+    teams: tuple[Team, ...]
+
+
+@dataclass(frozen=True)
+class Key:
+    id: str
+    label: str
+    public: str
+    secret: str = field(repr=False)
+    project_id: int
+    is_active: bool
+    date_created: datetime
+    rate_limit: RateLimitSeed | None
+    # Creation order, standing in for Sentry's database id: lists sort by "-id".
+    seq: int
+
+
+@dataclass
+class _ProjectRecord:
+    project: Project
+    keys: list[Key]
+    key_slots: int  # keys ever created here; feeds deterministic ids of new keys
+
+
+@dataclass
+class _OrganizationRecord:
+    organization: Organization
+    projects: dict[str, _ProjectRecord]  # by slug, in slug order
+    projects_by_id: dict[int, str]
+    teams: dict[str, Team]  # by slug
+    teams_by_id: dict[int, str]
+    team_projects: dict[str, tuple[str, ...]]
+
+
+class SimulatorState:
+    """Thread-safe store; `reset()` rebuilds it from the seed it was made with."""
+
+    def __init__(self, seed: Seed) -> None:
+        self._seed = seed
+        self._lock = threading.RLock()
+        self._orgs: dict[str, _OrganizationRecord] = {}
+        self._orgs_by_id: dict[int, str] = {}
+        self._tokens: dict[str, frozenset[str]] = {}
+        self._next_seq = 0
+        self.reset()
+
+    @property
+    def seed(self) -> Seed:
+        return self._seed
+
+    def reset(self) -> None:
+        with self._lock:
+            self._orgs = {}
+            self._orgs_by_id = {}
+            self._next_seq = 0
+            for org_seed in self._seed.organizations:
+                record = self._build_organization(org_seed)
+                self._orgs[org_seed.slug] = record
+                self._orgs_by_id[org_seed.id] = org_seed.slug
+            self._tokens = {t.token: t.scopes for t in self._seed.tokens}
+
+    # -- lookups ---------------------------------------------------------------
+
+    def scopes_for(self, token: str) -> frozenset[str] | None:
+        with self._lock:
+            return self._tokens.get(token)
+
+    def organization(self, ref: str) -> Organization | None:
+        with self._lock:
+            record = self._org_record(ref)
+            return record.organization if record else None
+
+    def project(self, org_ref: str, project_ref: str) -> Project | None:
+        """Only active projects exist for the API; others are on their way out."""
+        with self._lock:
+            record = self._project_record(org_ref, project_ref)
+            return record.project if record else None
+
+    def team(self, org_ref: str, team_ref: str) -> Team | None:
+        with self._lock:
+            org = self._org_record(org_ref)
+            if org is None:
+                return None
+            slug = _by_id_or_slug(team_ref, org.teams, org.teams_by_id)
+            return org.teams[slug] if slug else None
+
+    def projects(self, org_ref: str, *, team: Team | None = None) -> list[Project]:
+        """Active projects in slug order, as Sentry's project lists sort them."""
+        with self._lock:
+            org = self._org_record(org_ref)
+            if org is None:
+                return []
+            slugs = sorted(org.team_projects.get(team.slug, ())) if team else list(org.projects)
+            return [
+                org.projects[s].project for s in slugs if org.projects[s].project.status == "active"
+            ]
+
+    def project_keys(self, org_ref: str, project_ref: str, *, status: str | None = None) -> list[Key]:
+        with self._lock:
+            record = self._project_record(org_ref, project_ref)
+            keys = list(record.keys) if record else []
+        return _newest_first(_with_status(keys, status))
+
+    def project_key(self, org_ref: str, project_ref: str, key_id: str) -> Key | None:
+        with self._lock:
+            record = self._project_record(org_ref, project_ref)
+            return next((k for k in record.keys if k.id == key_id), None) if record else None
+
+    def organization_keys(
+        self, org_ref: str, *, team: Team | None = None, status: str | None = None
+    ) -> list[Key]:
+        with self._lock:
+            org = self._org_record(org_ref)
+            if org is None:
+                return []
+            slugs = org.team_projects.get(team.slug, ()) if team else tuple(org.projects)
+            keys = [
+                key
+                for slug in slugs
+                if org.projects[slug].project.status == "active"
+                for key in org.projects[slug].keys
+            ]
+        return _newest_first(_with_status(keys, status))
+
+    def last_key_change(self, org_ref: str, project_ref: str) -> datetime | None:
+        """When the project's newest key appeared: a "silent" project stops sending then."""
+        with self._lock:
+            record = self._project_record(org_ref, project_ref)
+            if record is None or not record.keys:
+                return None
+            return max(k.date_created for k in record.keys)
+
+    # -- mutations (admin API) -------------------------------------------------
+
+    def create_key(self, org_ref: str, project_ref: str, *, label: str, is_active: bool = True) -> Key:
+        """A rotation: the new key is strictly newer than every key the project has."""
+        with self._lock:
+            org = self._org_record(org_ref)
+            record = self._project_record(org_ref, project_ref)
+            if org is None or record is None:
+                raise UnknownResource(f"no project {project_ref!r} in organization {org_ref!r}")
+            now = datetime.now(timezone.utc)
+            newest = max((k.date_created for k in record.keys), default=now - timedelta(seconds=1))
+            slot = record.key_slots
+            record.key_slots += 1
+            args = (org.organization.slug, record.project.slug, label, slot)
+            public = derive_key_part("public", *args)
+            key = Key(
+                id=public,
+                label=label,
+                public=public,
+                secret=derive_key_part("secret", *args),
+                project_id=record.project.id,
+                is_active=is_active,
+                date_created=max(now, newest + timedelta(milliseconds=1)),
+                rate_limit=None,
+                seq=self._take_seq(),
+            )
+            record.keys.append(key)
+            return key
+
+    def set_key_active(self, org_ref: str, project_ref: str, key_id: str, *, active: bool) -> Key:
+        with self._lock:
+            record = self._project_record(org_ref, project_ref)
+            if record is None:
+                raise UnknownResource(f"no project {project_ref!r} in organization {org_ref!r}")
+            for i, key in enumerate(record.keys):
+                if key.id == key_id:
+                    updated = replace(key, is_active=active)
+                    record.keys[i] = updated
+                    return updated
+            raise UnknownResource(f"no key {key_id!r} in project {project_ref!r}")
+
+    # -- internals -------------------------------------------------------------
+
+    def _take_seq(self) -> int:
+        self._next_seq += 1
+        return self._next_seq
+
+    def _org_record(self, ref: str) -> _OrganizationRecord | None:
+        slug = _by_id_or_slug(ref, self._orgs, self._orgs_by_id)
+        return self._orgs[slug] if slug else None
+
+    def _project_record(self, org_ref: str, project_ref: str) -> _ProjectRecord | None:
+        org = self._org_record(org_ref)
+        if org is None:
+            return None
+        slug = _by_id_or_slug(project_ref, org.projects, org.projects_by_id)
+        if slug is None or org.projects[slug].project.status != "active":
+            return None
+        return org.projects[slug]
+
+    def _build_organization(self, seed: OrganizationSeed) -> _OrganizationRecord:
+        teams = {t.slug: Team(id=t.id, slug=t.slug, name=t.name) for t in seed.teams}
+        teams_of: dict[str, list[Team]] = {}
+        for team_seed in seed.teams:
+            for slug in team_seed.project_slugs:
+                teams_of.setdefault(slug, []).append(teams[team_seed.slug])
+        # Database ids follow creation time, so number the seed's keys in that order.
+        ordered = sorted(
+            ((k.date_created, pi, ki) for pi, p in enumerate(seed.projects) for ki, k in enumerate(p.keys))
+        )
+        seqs = {(pi, ki): self._take_seq() for _, pi, ki in ordered}
+        projects: dict[str, _ProjectRecord] = {}
+        for pi, p in sorted(enumerate(seed.projects), key=lambda item: item[1].slug):
+            project = _project_from_seed(p, tuple(teams_of.get(p.slug, ())))
+            keys = [_key_from_seed(k, project.id, seqs[(pi, ki)]) for ki, k in enumerate(p.keys)]
+            projects[p.slug] = _ProjectRecord(project=project, keys=keys, key_slots=len(keys))
+        return _OrganizationRecord(
+            organization=Organization(
+                id=seed.id,
+                slug=seed.slug,
+                name=seed.name,
+                date_created=seed.date_created,
+                dsn_scheme=seed.dsn_scheme,
+                ingest_host=seed.ingest_host,
+            ),
+            projects=projects,
+            projects_by_id={p.id: p.slug for p in seed.projects},
+            teams=teams,
+            teams_by_id={t.id: t.slug for t in seed.teams},
+            team_projects={t.slug: t.project_slugs for t in seed.teams},
+        )
+
+
+def _project_from_seed(seed: ProjectSeed, teams: tuple[Team, ...]) -> Project:
+    return Project(
+        id=seed.id,
+        slug=seed.slug,
+        name=seed.name,
+        platform=seed.platform,
+        status=seed.status,
+        date_created=seed.date_created,
+        events_per_hour=seed.events_per_hour,
+        silent_after_key_change=seed.silent_after_key_change,
+        teams=teams,
+    )
+
+
+def _key_from_seed(seed: KeySeed, project_id: int, seq: int) -> Key:
+    return Key(
+        id=seed.id,
+        label=seed.label,
+        public=seed.public,
+        secret=seed.secret,
+        project_id=project_id,
+        is_active=seed.is_active,
+        date_created=seed.date_created,
+        rate_limit=seed.rate_limit,
+        seq=seq,
+    )
+
+
+def _by_id_or_slug(ref: str, by_slug: Mapping[str, object], by_id: Mapping[int, str]) -> str | None:
+    """Sentry accepts either; a numeric reference is tried as an id first."""
+    if ref.isdigit() and int(ref) in by_id:
+        return by_id[int(ref)]
+    return ref if ref in by_slug else None
+
+
+def _with_status(keys: list[Key], status: str | None) -> list[Key]:
+    # Sentry answers an unknown status with an empty list, not an error.
+    if status is None or status == "":
+        return keys
+    if status == "active":
+        return [k for k in keys if k.is_active]
+    if status == "inactive":
+        return [k for k in keys if not k.is_active]
+    return []
+
+
+def _newest_first(keys: list[Key]) -> list[Key]:
+    return sorted(keys, key=lambda k: k.seq, reverse=True)

@@ -1,0 +1,132 @@
+"""Fakes for the Sentry client tests: a fake clock, Sentry-shaped JSON, and a client over MockTransport."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from components.config import Secret
+from components.sentry import RetryPolicy, SentryClient
+
+TOKEN = "sntrys_TOKEN-VALUE-must-never-show-0123456789"
+KEY_SECRET = "f00dfacef00dfacef00dfacef00dface"
+TOKEN_SOURCE = "environment variable SENTRY_AUTH_TOKEN"
+BASE_URL = "https://sentry.example.com/"
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+class FakeClock:
+    """Wall clock whose sleep only advances time, so backoff is tested without waiting."""
+
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+        self.sleeps: list[float] = []
+        self._lock = threading.Lock()
+
+    def time(self) -> float:
+        with self._lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.sleeps.append(seconds)
+            self.now += seconds
+
+
+def retry_policy(clock: FakeClock, **overrides: Any) -> RetryPolicy:
+    options: dict[str, Any] = dict(
+        max_attempts=5, base_delay=1.0, max_delay=8.0, total_budget=60.0, jitter=0.0, sleep=clock.sleep, clock=clock.time
+    )
+    options.update(overrides)
+    return RetryPolicy(**options)
+
+
+def make_client(
+    handler: Handler,
+    clock: FakeClock,
+    *,
+    base_url: str = BASE_URL,
+    max_concurrency: int = 8,
+    **retry: Any,
+) -> SentryClient:
+    return SentryClient(
+        base_url=base_url,
+        token=Secret(TOKEN),
+        token_source=TOKEN_SOURCE,
+        transport=httpx.MockTransport(handler),
+        retry=retry_policy(clock, **retry),
+        max_concurrency=max_concurrency,
+    )
+
+
+def key_json(
+    key_id: str,
+    *,
+    project_id: int = 42,
+    label: str | None = None,
+    active: bool = True,
+    created: str | None = "2024-01-01T00:00:00.000000Z",
+) -> dict[str, Any]:
+    """A client key as Sentry's keys endpoints return it, secret parts included."""
+    public = key_id
+    host = "o1.ingest.sentry.io"
+    return {
+        "id": key_id,
+        "name": label or f"key {key_id}",
+        "label": label or f"key {key_id}",
+        "public": public,
+        "secret": KEY_SECRET,
+        "projectId": project_id,
+        "isActive": active,
+        "rateLimit": None,
+        "dsn": {
+            "secret": f"https://{public}:{KEY_SECRET}@{host}/{project_id}",
+            "public": f"https://{public}@{host}/{project_id}",
+            "csp": f"https://{host}/api/{project_id}/csp-report/?sentry_key={public}",
+        },
+        "browserSdkVersion": "8.x",
+        "browserSdk": {"choices": [["latest", "latest"]]},
+        "dateCreated": created,
+        "dynamicSdkLoaderOptions": {},
+    }
+
+
+def project_json(slug: str, project_id: int, *, teams: tuple[str, ...] = ("backend",), status: str | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": str(project_id),
+        "slug": slug,
+        "name": slug.title(),
+        "teams": [{"id": str(i), "name": t.title(), "slug": t} for i, t in enumerate(teams)],
+    }
+    if status is not None:
+        data["status"] = status
+    return data
+
+
+def link_header(url: str, *, next_cursor: str, has_next: bool, prev_cursor: str = "0:0:1") -> str:
+    """Sentry's Link header: a previous and a next entry, the next one present even on the last page."""
+    return (
+        f'<{url}?cursor={prev_cursor}>; rel="previous"; results="false"; cursor="{prev_cursor}", '
+        f'<{url}?cursor={next_cursor}>; rel="next"; results="{"true" if has_next else "false"}"; cursor="{next_cursor}"'
+    )
+
+
+def paged(
+    pages: list[list[Any]], *, url: str
+) -> Callable[[httpx.Request], httpx.Response]:
+    """A handler serving `pages` by cursor ('' for the first), Sentry-style."""
+    def handler(request: httpx.Request) -> httpx.Response:
+        cursor = request.url.params.get("cursor", "")
+        index = int(cursor.split(":")[1]) if cursor else 0
+        has_next = index + 1 < len(pages)
+        return httpx.Response(
+            200,
+            json=pages[index],
+            headers={"Link": link_header(url, next_cursor=f"100:{index + 1}:0", has_next=has_next)},
+        )
+
+    return handler

@@ -1,0 +1,33 @@
+"""Helpers shared by the simulator's tests (a module, so tests can import them)."""
+
+from __future__ import annotations
+
+import ssl
+
+import httpx
+
+__all__ = ["link_entries", "sentry_client"]
+
+
+# Building an SSL context per client costs ~30 ms; the tests make hundreds of clients.
+_SSL_CONTEXT = ssl.create_default_context()
+
+
+def sentry_client(base_url: str, token: str | None = "demo-token") -> httpx.Client:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.Client(base_url=base_url, headers=headers, timeout=10, verify=_SSL_CONTEXT)
+
+
+def link_entries(header: str) -> dict[str, dict[str, str]]:
+    """`Link` parsed into {rel: {"url", "results", "cursor"}}; strict about the format."""
+    entries: dict[str, dict[str, str]] = {}
+    for part in header.split(", "):
+        url_part, *params = part.split("; ")
+        assert url_part.startswith("<") and url_part.endswith(">"), part
+        attrs = {}
+        for param in params:
+            name, _, value = param.partition("=")
+            assert value.startswith('"') and value.endswith('"'), param
+            attrs[name] = value[1:-1]
+        entries[attrs["rel"]] = {"url": url_part[1:-1], "results": attrs["results"], "cursor": attrs["cursor"]}
+    return entries

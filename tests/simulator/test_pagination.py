@@ -1,0 +1,101 @@
+"""Pagination reproduces Sentry's Link header, including its last-page quirk."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from simulator_helpers import link_entries, sentry_client
+
+from sentry_simulator import generate_seed
+from sentry_simulator.testing import RunningSimulator, running_simulator
+
+
+@pytest.fixture
+def big_org() -> Iterator[RunningSimulator]:
+    with running_simulator(generate_seed(organization="big", projects=150, token="demo-token")) as running:
+        yield running
+
+
+def _all_pages(sim: RunningSimulator, path: str) -> list[tuple[list[Any], dict[str, dict[str, str]]]]:
+    pages = []
+    url: str | None = sim.url + path
+    with sentry_client(sim.url) as http:
+        while url is not None:
+            response = http.get(url)
+            assert response.status_code == 200, response.text
+            links = link_entries(response.headers["link"])
+            pages.append((response.json(), links))
+            url = links["next"]["url"] if links["next"]["results"] == "true" else None
+            assert len(pages) < 10, "pagination does not terminate"
+    return pages
+
+
+def test_150_keys_come_in_two_pages_and_the_last_next_link_says_no_results(big_org: RunningSimulator) -> None:
+    pages = _all_pages(big_org, "api/0/organizations/big/project-keys/")
+
+    assert [len(body) for body, _ in pages] == [100, 50]
+    first, last = pages[0][1], pages[1][1]
+    base = big_org.url + "api/0/organizations/big/project-keys/"
+    assert first["previous"] == {"url": f"{base}?&cursor=0:0:1", "results": "false", "cursor": "0:0:1"}
+    assert first["next"]["results"] == "true" and first["next"]["cursor"] == "0:100:0"
+    assert last["previous"]["results"] == "true" and last["previous"]["cursor"] == "0:0:1"
+    assert last["next"]["results"] == "false" and last["next"]["cursor"] == "0:200:0"
+    ids = [key["id"] for body, _ in pages for key in body]
+    assert len(set(ids)) == 150
+
+
+def test_link_urls_are_absolute_on_the_servers_base_and_keep_other_parameters(big_org: RunningSimulator) -> None:
+    with sentry_client(big_org.url) as http:
+        response = http.get("api/0/organizations/big/project-keys/?status=active&cursor=0:100:0")
+    links = link_entries(response.headers["link"])
+
+    base = big_org.url + "api/0/organizations/big/project-keys/"
+    assert links["next"]["url"] == f"{base}?status=active&cursor=0:200:0"
+    assert links["previous"]["url"] == f"{base}?status=active&cursor=0:0:1"
+
+
+def test_link_url_without_other_parameters_has_sentrys_question_ampersand(big_org: RunningSimulator) -> None:
+    with sentry_client(big_org.url) as http:
+        header = http.get("api/0/organizations/big/projects/").headers["link"]
+    assert f'<{big_org.url}api/0/organizations/big/projects/?&cursor=0:100:0>; rel="next"; results="true"' in header
+
+
+def test_org_projects_honour_per_page_up_to_100(big_org: RunningSimulator) -> None:
+    pages = _all_pages(big_org, "api/0/organizations/big/projects/?per_page=40")
+    assert [len(body) for body, _ in pages] == [40, 40, 40, 30]
+    slugs = [p["slug"] for body, _ in pages for p in body]
+    assert slugs == sorted(slugs) and len(set(slugs)) == 150
+    assert pages[1][1]["next"]["cursor"] == "0:80:0"
+
+    with sentry_client(big_org.url) as http:
+        too_many = http.get("api/0/organizations/big/projects/?per_page=101")
+    assert too_many.status_code == 400
+    assert too_many.json() == {"detail": "Invalid per_page value. Cannot exceed 100."}
+
+
+def test_team_projects_paginate_with_the_same_header(big_org: RunningSimulator) -> None:
+    pages = _all_pages(big_org, "api/0/teams/big/team-00/projects/?per_page=20")
+    assert [len(body) for body, _ in pages] == [20, 10]
+    assert all(p["team"]["slug"] == "team-00" for body, _ in pages for p in body)
+
+
+def test_a_single_page_still_carries_both_links_saying_false(simulator: RunningSimulator) -> None:
+    with sentry_client(simulator.url) as http:
+        links = link_entries(http.get("api/0/projects/acme/web/keys/").headers["link"])
+    assert links["previous"]["results"] == "false"
+    assert links["next"]["results"] == "false"
+
+
+def test_a_cursor_past_the_end_gives_an_empty_page(simulator: RunningSimulator) -> None:
+    with sentry_client(simulator.url) as http:
+        response = http.get("api/0/projects/acme/web/keys/?cursor=0:100:0")
+    assert response.json() == []
+    assert link_entries(response.headers["link"])["previous"]["results"] == "true"
+
+
+def test_project_keys_list_newest_first_like_sentrys_minus_id_order(simulator: RunningSimulator) -> None:
+    with sentry_client(simulator.url) as http:
+        keys = http.get("api/0/projects/acme/web/keys/").json()
+    assert [k["label"] for k in keys] == ["Rotation 2025-06", "Default"]

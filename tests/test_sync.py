@@ -1,0 +1,121 @@
+"""The SentryDsnSync component under Pulumi's mocks: children, their inputs, and the outputs it exports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pulumi
+import pytest
+
+from components import SentryDsnSync, SentryDsnSyncArgs, parse_settings
+from components.config import Settings
+
+ENV = {"SENTRY_AUTH_TOKEN": "unit-token", "VAULT_ADDR": "http://127.0.0.1:8200"}
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Answers each ProjectDsn as Sentry would have in `check`, and records what was registered."""
+
+    def __init__(self) -> None:
+        self.resources: list[pulumi.runtime.MockResourceArgs] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        self.resources.append(args)
+        outputs = dict(args.inputs)
+        if args.typ.endswith(":ProjectDsn"):
+            slug = args.inputs["project_slug"]
+            outputs.update(
+                dsn=f"https://{slug}key@o1.ingest.example/{len(slug)}",
+                project_id=str(len(slug)),
+                key_id=f"{slug}-key",
+                key_label="Default",
+            )
+        return f"{args.name}-id", outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+@pytest.fixture
+def mocks() -> Iterator[RecordingMocks]:
+    mocks = RecordingMocks()
+    pulumi.runtime.set_mocks(mocks, project="sentry-dsn-sync", stack="unit", preview=False)
+    yield mocks
+    # Leave no mocked engine or root stack behind for the next test.
+    pulumi.runtime.settings.reset_options()
+
+
+def settings(**values: Any) -> Settings:
+    return parse_settings({"organization": "acme", **values}, ENV, stack="unit")
+
+
+
+
+@pulumi.runtime.test
+def test_one_child_per_project_parented_to_the_component(mocks: RecordingMocks) -> pulumi.Output[Any]:
+    sync = SentryDsnSync("dsns", SentryDsnSyncArgs(settings=settings(projects=["web", "api"])))
+
+    def check(dsns: dict[str, str]) -> None:
+        children = [r for r in mocks.resources if r.typ.endswith(":ProjectDsn")]
+        assert sorted(child.name for child in children) == ["api", "web"]
+        component = next(r for r in mocks.resources if r.typ == "sentry-dsn-sync:index:SentryDsnSync")
+        assert component.name == "dsns"
+        assert all(child.custom is True for child in children)
+        assert dsns == {"web": "https://webkey@o1.ingest.example/3", "api": "https://apikey@o1.ingest.example/3"}
+
+    return sync.dsns.apply(check)
+
+
+@pulumi.runtime.test
+def test_children_carry_the_vault_location_and_key_choice(mocks: RecordingMocks) -> pulumi.Output[Any]:
+    config = settings(
+        projects=["web", {"slug": "api", "keyLabel": "Rotation", "path": "custom/api"}],
+        vault={"mount": "kv", "kvVersion": 1, "pathTemplate": "{stack}/sentry/{project}", "onDelete": "retain"},
+    )
+    sync = SentryDsnSync("dsns", SentryDsnSyncArgs(settings=config))
+
+    def check(_: Any) -> None:
+        inputs = {r.name: r.inputs for r in mocks.resources if r.typ.endswith(":ProjectDsn")}
+        assert inputs["web"]["vault_path"] == "unit/sentry/web"
+        assert inputs["api"]["vault_path"] == "custom/api"
+        assert inputs["api"]["select_key_label"] == "Rotation"
+        assert inputs["web"]["vault_mount"] == "kv"
+        assert inputs["web"]["kv_version"] == 1
+        assert inputs["web"]["on_delete"] == "retain"
+        assert inputs["web"]["organization"] == "acme"
+        for child in inputs.values():
+            assert "unit-token" not in repr(child), "no credential reaches a resource input"
+
+    return sync.projects.apply(check)
+
+
+@pulumi.runtime.test
+def test_projects_output_summarises_each_project(mocks: RecordingMocks) -> pulumi.Output[Any]:
+    sync = SentryDsnSync("dsns", SentryDsnSyncArgs(settings=settings(projects=["web"])))
+
+    def check(projects: dict[str, dict[str, str]]) -> None:
+        assert projects == {
+            "web": {
+                "projectId": "3",
+                "keyId": "web-key",
+                "keyLabel": "Default",
+                "dsn": "https://webkey@o1.ingest.example/3",
+                "vaultPath": "secret/sentry/acme/web",
+            }
+        }
+
+    return sync.projects.apply(check)
+
+
+@pulumi.runtime.test
+def test_team_projects_join_the_configured_ones_once(mocks: RecordingMocks) -> pulumi.Output[Any]:
+    config = settings(team="web-team", projects=[{"slug": "web", "keyLabel": "Main"}])
+    sync = SentryDsnSync("dsns", SentryDsnSyncArgs(settings=config, team_projects=("web", "checkout")))
+
+    def check(dsns: dict[str, str]) -> None:
+        assert sorted(dsns) == ["checkout", "web"]
+        web = next(r for r in mocks.resources if r.name == "web")
+        assert web.inputs["select_key_label"] == "Main", "the configured entry wins over the discovered one"
+
+    return sync.dsns.apply(check)
