@@ -4,6 +4,10 @@ The program parses the stack config up front so that every invalid value fails
 `pulumi preview` before anything is read or written; the dynamic providers parse
 the same config again (they run in another process) to find credentials at call
 time. Both go through :func:`parse_settings`, so they can never disagree.
+
+Every problem is reported as ``<key>: <the bad value> ...; <what is allowed>``
+and all of them at once, so one failed preview shows everything to fix. No
+message ever quotes a credential: values of credential keys are never echoed.
 """
 
 from __future__ import annotations
@@ -16,12 +20,24 @@ import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from components.errors import ConfigError
 
 __all__ = [
+    "AUTH_KEYS",
     "CONFIG_NAMESPACE",
+    "DEFAULT_KV_VERSION",
+    "DEFAULT_MOUNT",
+    "DEFAULT_ON_DELETE",
+    "DEFAULT_PATH_TEMPLATE",
+    "DEFAULT_SENTRY_URL",
+    "ENV_FALLBACKS",
+    "ON_DELETE_CHOICES",
+    "PATH_PLACEHOLDERS",
+    "PROJECT_KEYS",
+    "TOP_LEVEL_KEYS",
+    "VAULT_KEYS",
     "AppRoleAuth",
     "JwtAuth",
     "KubernetesAuth",
@@ -40,15 +56,20 @@ __all__ = [
 
 CONFIG_NAMESPACE = "sentry-dsn-sync"
 DEFAULT_SENTRY_URL = "https://sentry.io/"
+DEFAULT_MOUNT = "secret"
+DEFAULT_KV_VERSION: Literal[1, 2] = 2
 DEFAULT_PATH_TEMPLATE = "sentry/{organization}/{project}"
+DEFAULT_SECRET_ID_ENV = "VAULT_SECRET_ID"
 PATH_PLACEHOLDERS = ("organization", "project", "stack")
 KUBERNETES_TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 
 # Sentry slugs are lowercase letters, digits, '-' and '_', not all digits, at most 50 long.
 _SLUG = re.compile(r"^(?![0-9]+$)[a-z0-9_-]{1,50}$")
+_SLUG_RULE = "lowercase letters, digits, '-' and '_', not only digits, at most 50 characters"
 
 OnDelete = Literal["delete", "destroy", "retain"]
 ON_DELETE_CHOICES: tuple[OnDelete, ...] = ("delete", "destroy", "retain")
+DEFAULT_ON_DELETE: OnDelete = "delete"
 
 TOP_LEVEL_KEYS = ("organization", "sentryUrl", "sentryToken", "projects", "team", "vault")
 PROJECT_KEYS = ("slug", "keyLabel", "keyId", "path")
@@ -69,6 +90,22 @@ AUTH_KEYS = {
     "jwt": ("method", "role", "jwt", "jwtEnv", "mount"),
     "kubernetes": ("method", "role", "tokenPath", "mount"),
 }
+
+# Config key -> the environment variable read when the key is not set; the
+# same names the Sentry and Vault CLIs read, so a pipeline sets them once.
+ENV_FALLBACKS = {
+    "organization": "SENTRY_ORG",
+    "sentryUrl": "SENTRY_URL",
+    "sentryToken": "SENTRY_AUTH_TOKEN",
+    "vault.address": "VAULT_ADDR",
+    "vault.namespace": "VAULT_NAMESPACE",
+    "vault.caCert": "VAULT_CACERT",
+    "vault.skipVerify": "VAULT_SKIP_VERIFY",
+}
+
+# What Go's strconv.ParseBool accepts, so VAULT_SKIP_VERIFY means here what it means to the Vault CLI.
+_TRUE = ("1", "t", "true", "yes", "on")
+_FALSE = ("0", "f", "false", "no", "off")
 
 
 class Secret:
@@ -116,7 +153,7 @@ class TokenAuth:
 class AppRoleAuth:
     role_id: str
     secret_id: Secret | None = None
-    secret_id_env: str = "VAULT_SECRET_ID"
+    secret_id_env: str = DEFAULT_SECRET_ID_ENV
     mount: str = "approle"
     method: Literal["approle"] = "approle"
 
@@ -147,13 +184,13 @@ VaultAuth = TokenAuth | AppRoleAuth | JwtAuth | KubernetesAuth
 class VaultSettings:
     address: str
     namespace: str | None = None
-    mount: str = "secret"
-    kv_version: Literal[1, 2] = 2
+    mount: str = DEFAULT_MOUNT
+    kv_version: Literal[1, 2] = DEFAULT_KV_VERSION
     path_template: str = DEFAULT_PATH_TEMPLATE
     auth: VaultAuth = field(default_factory=TokenAuth)
     ca_cert: str | None = None
     skip_verify: bool = False
-    on_delete: OnDelete = "delete"
+    on_delete: OnDelete = DEFAULT_ON_DELETE
 
 
 @dataclass(frozen=True)
@@ -188,6 +225,14 @@ class _Problems:
             raise ConfigError(f"invalid configuration in namespace '{CONFIG_NAMESPACE}':\n{lines}")
 
 
+@dataclass(frozen=True)
+class _Sourced:
+    """A text value and the name to blame for it: the config key, or the env var it fell back to."""
+
+    value: str
+    name: str
+
+
 def parse_settings(
     values: Mapping[str, Any],
     env: Mapping[str, str],
@@ -200,30 +245,23 @@ def parse_settings(
 
     `secret_keys` names the top-level keys that Pulumi holds encrypted; a
     `sentryToken` outside it was stored in plain text and is refused.
+    `require_projects=False` lets a provider process, which sees only part of
+    the program's view, skip the "what to publish" checks.
     Raises :class:`ConfigError` listing every problem found.
     """
     problems = _Problems()
-    secret_keys = set(secret_keys)
     _reject_unknown(values, TOP_LEVEL_KEYS, "", problems)
 
-    organization = _text(values.get("organization")) or env.get("SENTRY_ORG", "")
-    if not organization:
-        problems.add(
-            "organization: missing; set it with `pulumi config set organization <org-slug>` "
-            "or the SENTRY_ORG environment variable"
-        )
-    elif not _SLUG.match(organization):
-        problems.add(f"organization: {organization!r} is not a Sentry slug ({_SLUG_RULE})")
-
+    organization = _parse_organization(values, env, problems)
     sentry_url = _parse_sentry_url(values, env, problems)
-    token, token_source = _parse_sentry_token(values, env, secret_keys, problems)
-    team = _text(values.get("team")) or None
-    if team is not None and not _SLUG.match(team):
-        problems.add(f"team: {team!r} is not a Sentry slug ({_SLUG_RULE})")
-    projects = _parse_projects(values.get("projects"), team, require_projects, problems)
+    token, token_source = _parse_sentry_token(values, env, set(secret_keys), problems)
+    team = _parse_team(values, problems)
+    # An invalid team is reported on its own; it still counts as "a team was given".
+    need_projects = require_projects and values.get("team") is None
+    projects = _parse_projects(values.get("projects"), need_projects, problems)
     vault = _parse_vault(values.get("vault"), env, problems)
     if vault is not None and organization:
-        _check_paths(projects, vault, organization, stack, problems)
+        _check_paths(projects, team, vault, organization, stack, problems)
 
     problems.raise_if_any()
     assert vault is not None and token is not None
@@ -238,11 +276,21 @@ def parse_settings(
     )
 
 
-_SLUG_RULE = "lowercase letters, digits, '-' and '_', not only digits, at most 50 characters"
+# -- helpers shared by every section --------------------------------------------------------------
 
 
-def _text(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else ""
+def _normalized(key: str) -> str:
+    return key.replace("_", "").replace("-", "").lower()
+
+
+def _did_you_mean(value: str, allowed: Iterable[str]) -> str | None:
+    """The allowed name the user most likely meant: same letters in another case or spelling first."""
+    allowed = tuple(allowed)
+    for candidate in allowed:
+        if _normalized(candidate) == _normalized(value):
+            return candidate
+    close = difflib.get_close_matches(value, allowed, n=1)
+    return close[0] if close else None
 
 
 def _reject_unknown(obj: Mapping[str, Any], allowed: Iterable[str], where: str, problems: _Problems) -> None:
@@ -250,22 +298,108 @@ def _reject_unknown(obj: Mapping[str, Any], allowed: Iterable[str], where: str, 
     for key in obj:
         if key in allowed:
             continue
-        close = difflib.get_close_matches(key, allowed, n=1)
-        hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(allowed)}"
+        guess = _did_you_mean(str(key), allowed)
+        hint = f"did you mean '{guess}'?" if guess else f"allowed keys: {', '.join(allowed)}"
         problems.add(f"{where}{key}: unknown key; {hint}")
 
 
+def _kind(value: Any) -> str:
+    """A value's JSON type name, for messages that must not echo the value itself."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _string(obj: Mapping[str, Any], key: str, where: str, problems: _Problems) -> str | None:
+    """The trimmed string at `key`, None when unset; a non-string or blank value is a problem."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        problems.add(f"{where}{key}: {value!r} must be a non-empty string")
+        return None
+    return value.strip()
+
+
+def _sourced(
+    obj: Mapping[str, Any], key: str, where: str, env: Mapping[str, str], problems: _Problems
+) -> _Sourced | None:
+    """The value of `key`, else of its environment fallback, with the name to blame in messages."""
+    value = _string(obj, key, where, problems)
+    if value is not None:
+        return _Sourced(value, f"{where}{key}")
+    if key not in obj:
+        env_name = ENV_FALLBACKS[f"{where}{key}"]
+        env_value = env.get(env_name, "").strip()
+        if env_value:
+            return _Sourced(env_value, f"{where}{key} (from {env_name})")
+    return None
+
+
+def _redacted(parts: SplitResult) -> str:
+    """A URL without its password, so a message can quote it."""
+    if parts.password is None:
+        return parts.geturl()
+    host = parts.netloc.rsplit("@", 1)[1]
+    return parts._replace(netloc=f"{parts.username}:***@{host}").geturl()
+
+
+def _check_url(raw: _Sourced, example: str, problems: _Problems) -> bool:
+    parts = urlsplit(raw.value)
+    shown = _redacted(parts)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        problems.add(f"{raw.name}: {shown!r} is not an http(s) URL; use e.g. {example}")
+        return False
+    if parts.username is not None or parts.password is not None:
+        problems.add(f"{raw.name}: {shown!r} carries credentials; give the URL without them, e.g. {example}")
+        return False
+    if parts.query or parts.fragment:
+        problems.add(f"{raw.name}: {shown!r} has a query or fragment; give the base URL only, e.g. {example}")
+        return False
+    return True
+
+
+# -- Sentry ------------------------------------------------------------------------------------
+
+
+def _parse_organization(values: Mapping[str, Any], env: Mapping[str, str], problems: _Problems) -> str:
+    raw = _sourced(values, "organization", "", env, problems)
+    if raw is None:
+        if "organization" not in values:
+            problems.add(
+                "organization: missing; set it with `pulumi config set organization <org-slug>` "
+                "or the SENTRY_ORG environment variable"
+            )
+        return ""
+    if not _SLUG.match(raw.value):
+        problems.add(f"{raw.name}: {raw.value!r} is not a Sentry slug ({_SLUG_RULE})")
+        return ""
+    return raw.value
+
+
+def _parse_team(values: Mapping[str, Any], problems: _Problems) -> str | None:
+    team = _string(values, "team", "", problems)
+    if team is not None and not _SLUG.match(team):
+        problems.add(f"team: {team!r} is not a Sentry slug ({_SLUG_RULE})")
+        return None
+    return team
+
+
 def _parse_sentry_url(values: Mapping[str, Any], env: Mapping[str, str], problems: _Problems) -> str:
-    raw = _text(values.get("sentryUrl")) or env.get("SENTRY_URL", "") or DEFAULT_SENTRY_URL
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        problems.add(
-            f"sentryUrl: {raw!r} is not an http(s) URL; use e.g. https://sentry.io/ "
-            "or https://sentry.example.com/prefix/"
-        )
-        return raw
+    raw = _sourced(values, "sentryUrl", "", env, problems) or _Sourced(DEFAULT_SENTRY_URL, "sentryUrl")
+    example = "https://sentry.io/ or https://sentry.example.com/prefix/"
+    if not _check_url(raw, example, problems):
+        return raw.value
     # One trailing slash, so that relative API paths join below any path prefix.
-    return raw.rstrip("/") + "/"
+    return raw.value.rstrip("/") + "/"
 
 
 def _parse_sentry_token(
@@ -275,13 +409,16 @@ def _parse_sentry_token(
     if raw not in (None, ""):
         if "sentryToken" not in secret_keys:
             problems.add(
-                "sentryToken: stored in plain text in the stack config; remove it and run "
-                "`pulumi config set --secret sentryToken <token>`"
+                "sentryToken: stored in plain text in the stack config; remove it with "
+                "`pulumi config rm sentryToken` and run `pulumi config set --secret sentryToken <token>`"
             )
             return None, ""
-        return Secret(str(raw)), f"config '{CONFIG_NAMESPACE}:sentryToken'"
-    if env.get("SENTRY_AUTH_TOKEN"):
-        return Secret(env["SENTRY_AUTH_TOKEN"]), "environment variable SENTRY_AUTH_TOKEN"
+        if not isinstance(raw, str) or not raw.strip():
+            problems.add(f"sentryToken: {_kind(raw)} is not a token; it must be a string")
+            return None, ""
+        return Secret(raw.strip()), f"config '{CONFIG_NAMESPACE}:sentryToken'"
+    if env.get("SENTRY_AUTH_TOKEN", "").strip():
+        return Secret(env["SENTRY_AUTH_TOKEN"].strip()), "environment variable SENTRY_AUTH_TOKEN"
     problems.add(
         "sentryToken: missing; run `pulumi config set --secret sentryToken <token>` "
         "or set SENTRY_AUTH_TOKEN (scopes: project:read, org:read)"
@@ -289,181 +426,313 @@ def _parse_sentry_token(
     return None, ""
 
 
-def _parse_projects(
-    raw: Any, team: str | None, require_projects: bool, problems: _Problems
-) -> tuple[ProjectSpec, ...]:
+# -- projects ----------------------------------------------------------------------------------
+
+
+def _parse_projects(raw: Any, need_projects: bool, problems: _Problems) -> tuple[ProjectSpec, ...]:
     if raw is None:
-        if team is None and require_projects:
+        if need_projects:
             problems.add("projects: missing; list project slugs, or set `team` to publish every project of a team")
         return ()
     if not isinstance(raw, list):
-        problems.add(f"projects: {raw!r} is not a list; give a list of slugs or {{slug, keyLabel, keyId, path}} objects")
+        problems.add(
+            f"projects: {raw!r} is not a list; give a list of slugs or {{slug, keyLabel, keyId, path}} objects"
+        )
         return ()
-    if not raw and team is None and require_projects:
-        problems.add("projects: the list is empty; add at least one project slug, or set `team`")
+    if not raw and need_projects:
+        problems.add("projects: [] is empty; add at least one project slug, or set `team`")
     specs: list[ProjectSpec] = []
-    seen: set[str] = set()
+    first_index: dict[str, int] = {}
     for index, item in enumerate(raw):
         spec = _parse_project(item, f"projects[{index}]", problems)
         if spec is None:
             continue
-        if spec.slug in seen:
-            problems.add(f"projects[{index}]: {spec.slug!r} is listed twice; keep one entry per project")
+        if spec.slug in first_index:
+            problems.add(
+                f"projects[{index}]: {spec.slug!r} is already listed at projects[{first_index[spec.slug]}]; "
+                "keep one entry per project"
+            )
             continue
-        seen.add(spec.slug)
+        first_index[spec.slug] = index
         specs.append(spec)
     return tuple(specs)
 
 
 def _parse_project(item: Any, where: str, problems: _Problems) -> ProjectSpec | None:
     if isinstance(item, str):
-        item = {"slug": item}
+        slug = item.strip()
+        if not _SLUG.match(slug):
+            problems.add(f"{where}: {item!r} is not a Sentry slug ({_SLUG_RULE})")
+            return None
+        return ProjectSpec(slug=slug)
     if not isinstance(item, dict):
-        problems.add(f"{where}: {item!r} is neither a slug nor an object with a 'slug'")
+        problems.add(f"{where}: {item!r} is neither a slug nor an object like {{slug: web, keyLabel: Default}}")
         return None
     _reject_unknown(item, PROJECT_KEYS, f"{where}.", problems)
-    slug = _text(item.get("slug"))
+    if "slug" not in item:
+        problems.add(f"{where}.slug: missing; every project object needs the project's slug")
+        return None
+    slug = item["slug"].strip() if isinstance(item["slug"], str) else ""
     if not _SLUG.match(slug):
-        problems.add(f"{where}.slug: {item.get('slug')!r} is not a Sentry slug ({_SLUG_RULE})")
+        problems.add(f"{where}.slug: {item['slug']!r} is not a Sentry slug ({_SLUG_RULE})")
         return None
-    key_label = _optional_text(item, "keyLabel", where, problems)
-    key_id = _optional_text(item, "keyId", where, problems)
+    key_label = _string(item, "keyLabel", f"{where}.", problems)
+    key_id = _parse_key_id(item, where, problems)
     if key_label is not None and key_id is not None:
-        problems.add(f"{where}: both keyId {key_id!r} and keyLabel {key_label!r} are set; keep one")
-    path = _optional_text(item, "path", where, problems)
-    return ProjectSpec(slug=slug, key_label=key_label, key_id=key_id, path=path.strip("/") if path else None)
+        problems.add(
+            f"{where}: both keyId {key_id!r} and keyLabel {key_label!r} are set; "
+            "keep one (keyId picks one key, keyLabel the active key with that label)"
+        )
+    return ProjectSpec(slug=slug, key_label=key_label, key_id=key_id, path=_parse_project_path(item, where, problems))
 
 
-def _optional_text(obj: Mapping[str, Any], key: str, where: str, problems: _Problems) -> str | None:
-    value = obj.get(key)
-    if value is None:
+def _parse_key_id(item: Mapping[str, Any], where: str, problems: _Problems) -> str | None:
+    value = item.get("keyId")
+    # YAML reads an unquoted all-digit id as a number; the id is the same either way.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return _string(item, "keyId", f"{where}.", problems)
+
+
+def _parse_project_path(item: Mapping[str, Any], where: str, problems: _Problems) -> str | None:
+    path = _string(item, "path", f"{where}.", problems)
+    if path is None:
         return None
-    if not isinstance(value, str) or not value.strip():
-        problems.add(f"{where}.{key}: {value!r} must be a non-empty string")
+    stripped = path.strip("/")
+    if not stripped or "{" in path or "}" in path or ".." in stripped.split("/"):
+        problems.add(
+            f"{where}.path: {path!r} is not a usable Vault path; give the path below the mount, "
+            "without placeholders or '..' segments, e.g. apps/web/sentry"
+        )
         return None
-    return value.strip()
+    return stripped
+
+
+# -- vault -------------------------------------------------------------------------------------
 
 
 def _parse_vault(raw: Any, env: Mapping[str, str], problems: _Problems) -> VaultSettings | None:
     raw = {} if raw is None else raw
     if not isinstance(raw, dict):
-        problems.add(f"vault: {raw!r} is not an object; see the configuration reference in the README")
+        # Not echoed: a misplaced vault value may well be a token.
+        problems.add(
+            f"vault: {_kind(raw)} is not allowed here; it must be an object like "
+            "{address, mount, kvVersion, pathTemplate, auth} (see docs/configuration.md)"
+        )
         return None
     _reject_unknown(raw, VAULT_KEYS, "vault.", problems)
-    address = _text(raw.get("address")) or env.get("VAULT_ADDR", "")
-    if not address:
-        problems.add("vault.address: missing; set `vault.address` or the VAULT_ADDR environment variable")
-    elif urlsplit(address).scheme not in ("http", "https"):
-        problems.add(f"vault.address: {address!r} is not an http(s) URL, e.g. https://vault.example.com:8200")
-    kv_version = raw.get("kvVersion", 2)
-    if isinstance(kv_version, str) and kv_version.isdigit():
-        kv_version = int(kv_version)
-    if kv_version not in (1, 2):
-        problems.add(f"vault.kvVersion: {kv_version!r} is not supported; allowed: 1, 2")
-        kv_version = 2
-    mount = _text(raw.get("mount")) or "secret"
-    template = _text(raw.get("pathTemplate")) or DEFAULT_PATH_TEMPLATE
-    _check_template(template, problems)
-    on_delete = raw.get("onDelete", "delete")
-    if on_delete not in ON_DELETE_CHOICES:
-        close = difflib.get_close_matches(str(on_delete), ON_DELETE_CHOICES, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        problems.add(f"vault.onDelete: {on_delete!r} is not one of {', '.join(ON_DELETE_CHOICES)}{hint}")
-        on_delete = "delete"
-    skip_verify = raw.get("skipVerify", env.get("VAULT_SKIP_VERIFY", "false"))
+    namespace = _sourced(raw, "namespace", "vault.", env, problems)
+    ca_cert = _parse_ca_cert(raw, env, problems)
     return VaultSettings(
-        address=address.rstrip("/"),
-        namespace=_text(raw.get("namespace")) or env.get("VAULT_NAMESPACE") or None,
-        mount=mount.strip("/"),
-        kv_version=kv_version,
-        path_template=template,
+        address=_parse_vault_address(raw, env, problems),
+        namespace=namespace.value.strip("/") if namespace else None,
+        mount=_parse_mount(raw, problems),
+        kv_version=_parse_kv_version(raw, problems),
+        path_template=_parse_template(raw, problems),
         auth=_parse_auth(raw.get("auth"), problems),
-        ca_cert=_text(raw.get("caCert")) or env.get("VAULT_CACERT") or None,
-        skip_verify=_truthy(skip_verify),
-        on_delete=on_delete,
+        ca_cert=ca_cert,
+        skip_verify=_parse_skip_verify(raw, env, problems),
+        on_delete=_parse_on_delete(raw, problems),
     )
 
 
-def _truthy(value: Any) -> bool:
+def _parse_vault_address(raw: Mapping[str, Any], env: Mapping[str, str], problems: _Problems) -> str:
+    address = _sourced(raw, "address", "vault.", env, problems)
+    if address is None:
+        if "address" not in raw:
+            problems.add("vault.address: missing; set `vault.address` or the VAULT_ADDR environment variable")
+        return ""
+    if not _check_url(address, "https://vault.example.com:8200", problems):
+        return ""
+    return address.value.rstrip("/")
+
+
+def _parse_mount(raw: Mapping[str, Any], problems: _Problems) -> str:
+    mount = _string(raw, "mount", "vault.", problems)
+    if mount is None:
+        return DEFAULT_MOUNT
+    stripped = mount.strip("/")
+    if not stripped:
+        problems.add(f"vault.mount: {mount!r} is not a mount path; give the KV mount's path, e.g. secret")
+        return DEFAULT_MOUNT
+    return stripped
+
+
+def _parse_kv_version(raw: Mapping[str, Any], problems: _Problems) -> Literal[1, 2]:
+    value = raw.get("kvVersion", DEFAULT_KV_VERSION)
+    number = int(value) if isinstance(value, str) and value.strip() in ("1", "2") else value
+    # bool is an int in Python: `true` must not pass for KV v1.
+    if isinstance(number, bool) or number not in (1, 2):
+        problems.add(f"vault.kvVersion: {value!r} is not supported; allowed: 1, 2")
+        return DEFAULT_KV_VERSION
+    return 1 if number == 1 else 2
+
+
+def _parse_on_delete(raw: Mapping[str, Any], problems: _Problems) -> OnDelete:
+    value = raw.get("onDelete", DEFAULT_ON_DELETE)
+    for choice in ON_DELETE_CHOICES:
+        if value == choice:
+            return choice
+    guess = _did_you_mean(str(value), ON_DELETE_CHOICES)
+    hint = f"; did you mean '{guess}'?" if guess else ""
+    problems.add(f"vault.onDelete: {value!r} is not one of {', '.join(ON_DELETE_CHOICES)}{hint}")
+    return DEFAULT_ON_DELETE
+
+
+def _parse_ca_cert(raw: Mapping[str, Any], env: Mapping[str, str], problems: _Problems) -> str | None:
+    ca_cert = _sourced(raw, "caCert", "vault.", env, problems)
+    if ca_cert is None:
+        return None
+    # Checked here so a typo fails before any request, not as a confusing TLS error later.
+    if not os.path.exists(ca_cert.value):
+        problems.add(f"{ca_cert.name}: {ca_cert.value!r} does not exist; give the path of a PEM CA bundle")
+        return None
+    return ca_cert.value
+
+
+def _parse_skip_verify(raw: Mapping[str, Any], env: Mapping[str, str], problems: _Problems) -> bool:
+    value: Any = raw.get("skipVerify")
+    name = "vault.skipVerify"
+    if value is None:
+        value, name = env.get("VAULT_SKIP_VERIFY", ""), "vault.skipVerify (from VAULT_SKIP_VERIFY)"
+        if not value.strip():
+            return False
     if isinstance(value, bool):
         return value
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    problems.add(f"{name}: {value!r} is not a boolean; allowed: true, false")
+    return False
 
 
-def _check_template(template: str, problems: _Problems) -> None:
+def _parse_template(raw: Mapping[str, Any], problems: _Problems) -> str:
+    template = _string(raw, "pathTemplate", "vault.", problems)
+    if template is None:
+        return DEFAULT_PATH_TEMPLATE
+    allowed = ", ".join("{" + p + "}" for p in PATH_PLACEHOLDERS)
     try:
-        names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+        fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(template) if name is not None]
     except ValueError as exc:
         problems.add(f"vault.pathTemplate: {template!r} is malformed ({exc}); placeholders look like {{project}}")
-        return
-    for name in names:
+        return DEFAULT_PATH_TEMPLATE
+    valid = True
+    for name, spec, conv in fields:
         if name not in PATH_PLACEHOLDERS:
-            allowed = ", ".join("{" + p + "}" for p in PATH_PLACEHOLDERS)
             problems.add(f"vault.pathTemplate: unknown placeholder {{{name}}} in {template!r}; allowed: {allowed}")
-    if "project" not in names:
-        problems.add(f"vault.pathTemplate: {template!r} has no {{project}}, so every project would share one secret")
+            valid = False
+        elif spec or conv:
+            problems.add(
+                f"vault.pathTemplate: placeholder {{{name}}} in {template!r} has a format spec or conversion; "
+                f"write plain {{{name}}}"
+            )
+            valid = False
+    return template if valid else DEFAULT_PATH_TEMPLATE
 
 
 def _parse_auth(raw: Any, problems: _Problems) -> VaultAuth:
     if raw is None:
         return TokenAuth()
     if not isinstance(raw, dict):
-        problems.add(f"vault.auth: {raw!r} is not an object like {{method: approle, roleId, secretId}}")
+        # Never echoed: a string here is most likely the token itself.
+        problems.add(
+            f"vault.auth: {_kind(raw)} is not allowed here; it must be an object like "
+            "{method: approle, roleId: ..., secretIdEnv: ...}"
+        )
         return TokenAuth()
     method = raw.get("method", "token")
     if method not in AUTH_KEYS:
-        problems.add(f"vault.auth.method: {method!r} is not one of {', '.join(AUTH_KEYS)}")
+        guess = _did_you_mean(str(method), AUTH_KEYS)
+        hint = f"; did you mean '{guess}'?" if guess else ""
+        problems.add(f"vault.auth.method: {method!r} is not one of {', '.join(AUTH_KEYS)}{hint}")
         return TokenAuth()
     _reject_unknown(raw, AUTH_KEYS[method], "vault.auth.", problems)
-    mount = _text(raw.get("mount")) or None
+    where = "vault.auth."
+    mount = _string(raw, "mount", where, problems)
     if method == "token":
-        token = _text(raw.get("token"))
-        return TokenAuth(token=Secret(token) if token else None)
+        return TokenAuth(token=_credential(raw, "token", problems))
     if method == "kubernetes":
-        role = _required_auth_text(raw, "role", method, problems)
         return KubernetesAuth(
-            role=role, token_path=_text(raw.get("tokenPath")) or KUBERNETES_TOKEN_PATH, mount=mount or "kubernetes"
+            role=_required(raw, "role", method, problems),
+            token_path=_string(raw, "tokenPath", where, problems) or KUBERNETES_TOKEN_PATH,
+            mount=mount or "kubernetes",
         )
     if method == "approle":
-        role_id = _required_auth_text(raw, "roleId", method, problems)
-        secret_id = _text(raw.get("secretId"))
         return AppRoleAuth(
-            role_id=role_id,
-            secret_id=Secret(secret_id) if secret_id else None,
-            secret_id_env=_text(raw.get("secretIdEnv")) or "VAULT_SECRET_ID",
+            role_id=_required(raw, "roleId", method, problems),
+            secret_id=_credential(raw, "secretId", problems),
+            secret_id_env=_string(raw, "secretIdEnv", where, problems) or DEFAULT_SECRET_ID_ENV,
             mount=mount or "approle",
         )
-    role = _required_auth_text(raw, "role", method, problems)
-    jwt = _text(raw.get("jwt"))
-    return JwtAuth(
-        role=role, jwt=Secret(jwt) if jwt else None, jwt_env=_text(raw.get("jwtEnv")) or None, mount=mount or "jwt"
-    )
+    jwt = _credential(raw, "jwt", problems)
+    jwt_env = _string(raw, "jwtEnv", where, problems)
+    if jwt is None and jwt_env is None and "jwt" not in raw and "jwtEnv" not in raw:
+        problems.add(
+            "vault.auth: the jwt method needs `jwtEnv` (the environment variable holding the token, "
+            "e.g. CI_JOB_JWT_V2) or `jwt` set with `pulumi config set --secret --path vault.auth.jwt`"
+        )
+    return JwtAuth(role=_required(raw, "role", method, problems), jwt=jwt, jwt_env=jwt_env, mount=mount or "jwt")
 
 
-def _required_auth_text(raw: Mapping[str, Any], key: str, method: str, problems: _Problems) -> str:
-    value = _text(raw.get(key))
-    if not value:
+def _required(raw: Mapping[str, Any], key: str, method: str, problems: _Problems) -> str:
+    value = _string(raw, key, "vault.auth.", problems)
+    if value is None and key not in raw:
         problems.add(f"vault.auth.{key}: missing; the {method} method needs it")
-    return value
+    return value or ""
+
+
+def _credential(raw: Mapping[str, Any], key: str, problems: _Problems) -> Secret | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        # The value is a credential (or meant to be one): only its type is shown.
+        problems.add(f"vault.auth.{key}: {_kind(value)} is not allowed; it must be a non-empty string")
+        return None
+    return Secret(value.strip())
+
+
+# -- cross-checks ------------------------------------------------------------------------------
 
 
 def _check_paths(
-    projects: tuple[ProjectSpec, ...], vault: VaultSettings, organization: str, stack: str, problems: _Problems
+    projects: tuple[ProjectSpec, ...],
+    team: str | None,
+    vault: VaultSettings,
+    organization: str,
+    stack: str,
+    problems: _Problems,
 ) -> None:
+    """Two projects sharing a secret would overwrite each other on every run: refuse it up front."""
     owners: dict[str, str] = {}
     for spec in projects:
-        try:
-            path = spec.path or render_vault_path(
-                vault.path_template, organization=organization, project=spec.slug, stack=stack
-            )
-        except (KeyError, ValueError, IndexError):
-            return  # the template itself is already reported
+        path = spec.path or render_vault_path(
+            vault.path_template, organization=organization, project=spec.slug, stack=stack
+        )
         if path in owners:
-            problems.add(
-                f"vault path {vault.mount}/{path}: both {owners[path]!r} and {spec.slug!r} map to it; "
-                "give one of them its own `path` or include {project} in vault.pathTemplate"
-            )
+            if spec.path is None and "{project}" not in vault.path_template:
+                problems.add(
+                    f"vault.pathTemplate: {vault.path_template!r} maps both {owners[path]!r} and {spec.slug!r} "
+                    f"to {vault.mount}/{path}; include {{project}}, e.g. {DEFAULT_PATH_TEMPLATE!r}"
+                )
+            else:
+                problems.add(
+                    f"projects: {owners[path]!r} and {spec.slug!r} both map to {vault.mount}/{path}; "
+                    "give one of them another `path`"
+                )
+            continue
         owners[path] = spec.slug
+    if team is not None and "{project}" not in vault.path_template:
+        # The team's projects are only known after reading Sentry; without {project} they would collide.
+        problems.add(
+            f"vault.pathTemplate: {vault.path_template!r} has no {{project}}, so the projects of team "
+            f"{team!r} would share one secret; include {{project}}, e.g. {DEFAULT_PATH_TEMPLATE!r}"
+        )
+
+
+# -- reading Pulumi config ---------------------------------------------------------------------
 
 
 def decode_namespace(raw_config: Mapping[str, Any]) -> dict[str, Any]:
@@ -482,7 +751,9 @@ def decode_namespace(raw_config: Mapping[str, Any]) -> dict[str, Any]:
             try:
                 value = json.loads(value)
             except json.JSONDecodeError as exc:
-                raise ConfigError(f"{key}: not valid JSON ({exc.msg}); set it with `pulumi config set --path`") from exc
+                raise ConfigError(
+                    f"{key}: not valid JSON ({exc.msg}); set structured values with `pulumi config set --path`"
+                ) from exc
         values[key] = value
     return values
 

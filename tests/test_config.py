@@ -1,0 +1,737 @@
+"""Stack config and environment -> typed settings: every invalid input fails with one actionable message."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi.runtime.config import set_all_config
+
+from components.config import (
+    DEFAULT_PATH_TEMPLATE,
+    AppRoleAuth,
+    JwtAuth,
+    KubernetesAuth,
+    ProjectSpec,
+    Secret,
+    Settings,
+    TokenAuth,
+    decode_namespace,
+    load_settings,
+    parse_settings,
+    render_vault_path,
+)
+from components.errors import ConfigError
+
+SENTRY_TOKEN = "sntrys_eyJpYXQiOjE3MDAwMDAwMDB9_token-that-must-never-show"
+VAULT_TOKEN = "hvs.vault-token-that-must-never-show"
+SECRET_ID = "8b2b5c1e-secret-id-that-must-never-show"
+JWT = "eyJhbGciOiJSUzI1NiJ9.jwt-that-must-never-show.c2ln"
+ENV = {"SENTRY_AUTH_TOKEN": SENTRY_TOKEN, "VAULT_ADDR": "http://127.0.0.1:8200"}
+BASE: dict[str, Any] = {"organization": "acme", "projects": ["web"]}
+
+
+def parse(values: dict[str, Any], env: dict[str, str] | None = None, **kwargs: Any) -> Settings:
+    return parse_settings(values, ENV if env is None else env, stack="dev", **kwargs)
+
+
+def problems_of(values: dict[str, Any], env: dict[str, str] | None = None, **kwargs: Any) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        parse(values, env, **kwargs)
+    message = str(caught.value)
+    assert message.startswith("invalid configuration in namespace 'sentry-dsn-sync':\n")
+    return [line.removeprefix("  - ") for line in message.splitlines()[1:]]
+
+
+# Each row: what is wrong, the config (over BASE), the env (None: ENV), and the parts of the one
+# message a user needs: the key, the bad value, and what is allowed instead.
+INVALID: list[tuple[str, dict[str, Any], dict[str, str] | None, list[str]]] = [
+    (
+        "missing organization",
+        {"organization": None},
+        None,
+        ["organization: missing", "pulumi config set organization", "SENTRY_ORG"],
+    ),
+    (
+        "organization that is not a slug",
+        {"organization": "Acme Corp"},
+        None,
+        ["organization: 'Acme Corp' is not a Sentry slug", "lowercase letters, digits"],
+    ),
+    (
+        "organization from SENTRY_ORG that is not a slug",
+        {"organization": None},
+        {**ENV, "SENTRY_ORG": "acme.io"},
+        ["organization (from SENTRY_ORG): 'acme.io' is not a Sentry slug", "lowercase letters"],
+    ),
+    (
+        "organization that is not a string",
+        {"organization": 42},
+        None,
+        ["organization: 42 must be a non-empty string"],
+    ),
+    (
+        "empty project list",
+        {"projects": []},
+        None,
+        ["projects: [] is empty", "add at least one project slug, or set `team`"],
+    ),
+    (
+        "no projects and no team",
+        {"projects": None},
+        None,
+        ["projects: missing", "list project slugs, or set `team`"],
+    ),
+    (
+        "projects that are not a list",
+        {"projects": "web,api"},
+        None,
+        ["projects: 'web,api' is not a list", "list of slugs or {slug, keyLabel, keyId, path} objects"],
+    ),
+    (
+        "duplicate slugs",
+        {"projects": ["web", "api", "web"]},
+        None,
+        ["projects[2]: 'web' is already listed at projects[0]", "keep one entry per project"],
+    ),
+    (
+        "duplicate slug as a string and an object",
+        {"projects": ["web", {"slug": "web", "keyLabel": "Default"}]},
+        None,
+        ["projects[1]: 'web' is already listed at projects[0]"],
+    ),
+    (
+        "slug with characters Sentry never uses",
+        {"projects": ["Web App!"]},
+        None,
+        ["projects[0]: 'Web App!' is not a Sentry slug", "lowercase letters, digits, '-' and '_'"],
+    ),
+    (
+        "slug with a path separator",
+        {"projects": ["web/../admin"]},
+        None,
+        ["projects[0]: 'web/../admin' is not a Sentry slug"],
+    ),
+    (
+        "slug of digits only",
+        {"projects": ["12345"]},
+        None,
+        ["projects[0]: '12345' is not a Sentry slug", "not only digits"],
+    ),
+    (
+        "object slug with a dot",
+        {"projects": [{"slug": "web.app"}]},
+        None,
+        ["projects[0].slug: 'web.app' is not a Sentry slug", "lowercase letters"],
+    ),
+    (
+        "object without a slug",
+        {"projects": [{"keyLabel": "Default"}]},
+        None,
+        ["projects[0].slug: missing", "needs the project's slug"],
+    ),
+    (
+        "both keyId and keyLabel",
+        {"projects": [{"slug": "web", "keyId": "a1b2", "keyLabel": "Default"}]},
+        None,
+        ["projects[0]: both keyId 'a1b2' and keyLabel 'Default' are set", "keep one"],
+    ),
+    (
+        "empty keyLabel",
+        {"projects": [{"slug": "web", "keyLabel": " "}]},
+        None,
+        ["projects[0].keyLabel: ' ' must be a non-empty string"],
+    ),
+    (
+        "project path with a placeholder",
+        {"projects": [{"slug": "web", "path": "apps/{project}"}]},
+        None,
+        ["projects[0].path: 'apps/{project}' is not a usable Vault path", "without placeholders"],
+    ),
+    (
+        "unknown key in a project object",
+        {"projects": [{"slug": "web", "keylabel": "Default"}]},
+        None,
+        ["projects[0].keylabel: unknown key", "did you mean 'keyLabel'?"],
+    ),
+    (
+        "unknown key in the vault object",
+        {"vault": {"path_template": "x/{project}"}},
+        None,
+        ["vault.path_template: unknown key", "did you mean 'pathTemplate'?"],
+    ),
+    (
+        "unknown top-level key",
+        {"sentryURL": "https://sentry.io/"},
+        None,
+        ["sentryURL: unknown key", "did you mean 'sentryUrl'?"],
+    ),
+    (
+        "unknown key in vault.auth",
+        {"vault": {"auth": {"method": "approle", "roleId": "sync", "secretIdEnvironment": "X"}}},
+        None,
+        ["vault.auth.secretIdEnvironment: unknown key", "did you mean 'secretIdEnv'?"],
+    ),
+    (
+        "unknown key like nothing allowed",
+        {"colour": "blue"},
+        None,
+        ["colour: unknown key", "allowed keys: organization, sentryUrl, sentryToken, projects, team, vault"],
+    ),
+    (
+        "kvVersion 3",
+        {"vault": {"kvVersion": 3}},
+        None,
+        ["vault.kvVersion: 3 is not supported", "allowed: 1, 2"],
+    ),
+    (
+        "kvVersion true",
+        {"vault": {"kvVersion": True}},
+        None,
+        ["vault.kvVersion: True is not supported", "allowed: 1, 2"],
+    ),
+    (
+        "pathTemplate with an unknown placeholder",
+        {"vault": {"pathTemplate": "{env}/sentry/{project}"}},
+        None,
+        [
+            "vault.pathTemplate: unknown placeholder {env} in '{env}/sentry/{project}'",
+            "allowed: {organization}, {project}, {stack}",
+        ],
+    ),
+    (
+        "pathTemplate with a format spec",
+        {"vault": {"pathTemplate": "sentry/{project:>10}"}},
+        None,
+        ["vault.pathTemplate: placeholder {project} in 'sentry/{project:>10}' has a format spec", "plain {project}"],
+    ),
+    (
+        "pathTemplate with an unclosed brace",
+        {"vault": {"pathTemplate": "sentry/{project"}},
+        None,
+        ["vault.pathTemplate: 'sentry/{project' is malformed", "placeholders look like {project}"],
+    ),
+    (
+        "pathTemplate mapping two projects to one path",
+        {"projects": ["web", "api"], "vault": {"pathTemplate": "sentry/{organization}"}},
+        None,
+        [
+            "vault.pathTemplate: 'sentry/{organization}' maps both 'web' and 'api' to secret/sentry/acme",
+            "include {project}",
+        ],
+    ),
+    (
+        "pathTemplate without {project} for a team",
+        {"projects": None, "team": "platform", "vault": {"pathTemplate": "{stack}/sentry"}},
+        None,
+        ["vault.pathTemplate: '{stack}/sentry' has no {project}", "team 'platform'", "include {project}"],
+    ),
+    (
+        "a project path that is another project's templated path",
+        {"projects": [{"slug": "web", "path": "sentry/acme/api"}, "api"]},
+        None,
+        ["projects: 'web' and 'api' both map to secret/sentry/acme/api", "another `path`"],
+    ),
+    (
+        "sentryUrl that is not http(s)",
+        {"sentryUrl": "ftp://sentry.example.com/"},
+        None,
+        ["sentryUrl: 'ftp://sentry.example.com/' is not an http(s) URL", "https://sentry.io/"],
+    ),
+    (
+        "sentryUrl without a scheme",
+        {"sentryUrl": "sentry.example.com"},
+        None,
+        ["sentryUrl: 'sentry.example.com' is not an http(s) URL"],
+    ),
+    (
+        "SENTRY_URL that is not http(s)",
+        {},
+        {**ENV, "SENTRY_URL": "localhost:9000"},
+        ["sentryUrl (from SENTRY_URL): 'localhost:9000' is not an http(s) URL"],
+    ),
+    (
+        "sentryUrl with a query",
+        {"sentryUrl": "https://sentry.example.com/?org=acme"},
+        None,
+        ["sentryUrl: 'https://sentry.example.com/?org=acme' has a query or fragment", "base URL only"],
+    ),
+    (
+        "plaintext sentryToken",
+        {"sentryToken": SENTRY_TOKEN},
+        None,
+        ["sentryToken: stored in plain text", "pulumi config set --secret sentryToken <token>"],
+    ),
+    (
+        "no Sentry token anywhere",
+        {},
+        {"VAULT_ADDR": "http://127.0.0.1:8200"},
+        ["sentryToken: missing", "pulumi config set --secret sentryToken", "SENTRY_AUTH_TOKEN"],
+    ),
+    (
+        "onDelete misspelled",
+        {"vault": {"onDelete": "destory"}},
+        None,
+        ["vault.onDelete: 'destory' is not one of delete, destroy, retain", "did you mean 'destroy'?"],
+    ),
+    (
+        "onDelete in another case",
+        {"vault": {"onDelete": "Retain"}},
+        None,
+        ["vault.onDelete: 'Retain' is not one of delete, destroy, retain", "did you mean 'retain'?"],
+    ),
+    (
+        "no Vault address anywhere",
+        {},
+        {"SENTRY_AUTH_TOKEN": SENTRY_TOKEN},
+        ["vault.address: missing", "VAULT_ADDR"],
+    ),
+    (
+        "Vault address that is not http(s)",
+        {"vault": {"address": "vault.example.com:8200"}},
+        None,
+        ["vault.address: 'vault.example.com:8200' is not an http(s) URL", "https://vault.example.com:8200"],
+    ),
+    (
+        "VAULT_ADDR that is not http(s)",
+        {},
+        {**ENV, "VAULT_ADDR": "tcp://127.0.0.1:8200"},
+        ["vault.address (from VAULT_ADDR): 'tcp://127.0.0.1:8200' is not an http(s) URL"],
+    ),
+    (
+        "vault that is not an object",
+        {"vault": "https://vault.example.com"},
+        None,
+        ["vault: a string is not allowed here", "must be an object"],
+    ),
+    (
+        "mount that is only slashes",
+        {"vault": {"mount": "/"}},
+        None,
+        ["vault.mount: '/' is not a mount path", "e.g. secret"],
+    ),
+    (
+        "skipVerify that is not a boolean",
+        {"vault": {"skipVerify": "maybe"}},
+        None,
+        ["vault.skipVerify: 'maybe' is not a boolean", "allowed: true, false"],
+    ),
+    (
+        "VAULT_SKIP_VERIFY that is not a boolean",
+        {},
+        {**ENV, "VAULT_SKIP_VERIFY": "perhaps"},
+        ["vault.skipVerify (from VAULT_SKIP_VERIFY): 'perhaps' is not a boolean", "allowed: true, false"],
+    ),
+    (
+        "caCert that does not exist",
+        {"vault": {"caCert": "/nonexistent/ca.pem"}},
+        None,
+        ["vault.caCert: '/nonexistent/ca.pem' does not exist", "PEM CA bundle"],
+    ),
+    (
+        "VAULT_CACERT that does not exist",
+        {},
+        {**ENV, "VAULT_CACERT": "/nonexistent/env-ca.pem"},
+        ["vault.caCert (from VAULT_CACERT): '/nonexistent/env-ca.pem' does not exist"],
+    ),
+    (
+        "unknown auth method",
+        {"vault": {"auth": {"method": "approel", "roleId": "sync"}}},
+        None,
+        ["vault.auth.method: 'approel' is not one of token, approle, jwt, kubernetes", "did you mean 'approle'?"],
+    ),
+    (
+        "approle without a roleId",
+        {"vault": {"auth": {"method": "approle"}}},
+        None,
+        ["vault.auth.roleId: missing", "the approle method needs it"],
+    ),
+    (
+        "jwt without a role",
+        {"vault": {"auth": {"method": "jwt", "jwtEnv": "CI_JOB_JWT"}}},
+        None,
+        ["vault.auth.role: missing", "the jwt method needs it"],
+    ),
+    (
+        "jwt with neither jwt nor jwtEnv",
+        {"vault": {"auth": {"method": "jwt", "role": "deploy"}}},
+        None,
+        ["vault.auth: the jwt method needs `jwtEnv`", "pulumi config set --secret --path vault.auth.jwt"],
+    ),
+    (
+        "kubernetes without a role",
+        {"vault": {"auth": {"method": "kubernetes"}}},
+        None,
+        ["vault.auth.role: missing", "the kubernetes method needs it"],
+    ),
+    (
+        "team that is not a slug",
+        {"projects": None, "team": "Platform Team"},
+        None,
+        ["team: 'Platform Team' is not a Sentry slug"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("values", "env", "expected"), [row[1:] for row in INVALID], ids=[row[0] for row in INVALID])
+def test_each_invalid_input_fails_with_one_message_naming_key_value_and_what_is_allowed(
+    values: dict[str, Any], env: dict[str, str] | None, expected: list[str]
+) -> None:
+    config = {key: value for key, value in {**BASE, **values}.items() if value is not None}
+
+    problems = problems_of(config, env)
+
+    assert len(problems) == 1, problems
+    for part in expected:
+        assert part in problems[0]
+
+
+def test_every_problem_is_reported_in_one_run() -> None:
+    problems = problems_of(
+        {"organization": "Acme", "projects": ["web", "web"], "vault": {"kvVersion": 3, "onDelete": "keep"}}
+    )
+
+    assert [p.split(":")[0] for p in problems] == ["organization", "projects[1]", "vault.kvVersion", "vault.onDelete"]
+
+
+def test_a_config_error_fails_before_anything_is_read() -> None:
+    # parse_settings is pure: an invalid config raises without touching the network.
+    with pytest.raises(ConfigError):
+        parse({"organization": "acme", "projects": []}, {"SENTRY_AUTH_TOKEN": "t", "VAULT_ADDR": "http://10.255.255.1"})
+
+
+# -- secrets never show ------------------------------------------------------------------------
+
+
+LEAKY_CONFIGS: list[tuple[str, dict[str, Any], frozenset[str]]] = [
+    ("plaintext sentryToken", {**BASE, "sentryToken": SENTRY_TOKEN}, frozenset()),
+    ("sentryToken of the wrong type", {**BASE, "sentryToken": [SENTRY_TOKEN]}, frozenset({"sentryToken"})),
+    ("vault.auth given as the token", {**BASE, "vault": {"auth": VAULT_TOKEN}}, frozenset()),
+    ("vault given as the token", {**BASE, "vault": VAULT_TOKEN}, frozenset()),
+    (
+        "inline credentials next to other errors",
+        {
+            "organization": "acme",
+            "projects": [],
+            "sentryToken": SENTRY_TOKEN,
+            "vault": {"kvVersion": 9, "auth": {"method": "approle", "secretId": SECRET_ID, "roleID": SECRET_ID}},
+        },
+        frozenset({"sentryToken", "vault"}),
+    ),
+    (
+        "credential of the wrong type",
+        {**BASE, "vault": {"auth": {"method": "jwt", "role": "deploy", "jwt": {"value": JWT}}}},
+        frozenset(),
+    ),
+    ("token auth misspelled", {**BASE, "vault": {"auth": {"method": "tokn", "token": VAULT_TOKEN}}}, frozenset()),
+    (
+        "credentials in the URLs",
+        {**BASE, "sentryUrl": f"https://user:{SENTRY_TOKEN}@sentry.example.com/"},
+        frozenset(),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("values", "secret_keys"), [row[1:] for row in LEAKY_CONFIGS], ids=[row[0] for row in LEAKY_CONFIGS]
+)
+def test_no_credential_appears_in_any_config_error(values: dict[str, Any], secret_keys: frozenset[str]) -> None:
+    env = {**ENV, "VAULT_ADDR": f"https://root:{VAULT_TOKEN}@vault.example.com"}
+
+    with pytest.raises(ConfigError) as caught:
+        parse(values, env, secret_keys=secret_keys)
+
+    message = str(caught.value)
+    for secret in (SENTRY_TOKEN, VAULT_TOKEN, SECRET_ID, JWT):
+        assert secret not in message
+    assert "***" in message or "plain text" in message or "is not allowed" in message
+
+
+def test_settings_repr_hides_every_credential() -> None:
+    settings = parse(
+        {**BASE, "sentryToken": SENTRY_TOKEN, "vault": {"auth": {"method": "approle", "roleId": "r", "secretId": SECRET_ID}}},
+        secret_keys={"sentryToken", "vault"},
+    )
+
+    shown = repr(settings)
+    assert SENTRY_TOKEN not in shown and SECRET_ID not in shown
+    assert settings.sentry_token.reveal() == SENTRY_TOKEN
+    assert str(Secret(VAULT_TOKEN)) == "Secret('***')"
+
+
+# -- environment fallbacks ---------------------------------------------------------------------
+
+
+def test_organization_falls_back_to_sentry_org_and_config_wins() -> None:
+    env = {**ENV, "SENTRY_ORG": "from-env"}
+
+    assert parse({"projects": ["web"]}, env).organization == "from-env"
+    assert parse(BASE, env).organization == "acme"
+
+
+def test_sentry_url_defaults_to_sentry_io_then_sentry_url_then_config() -> None:
+    assert parse(BASE).sentry_url == "https://sentry.io/"
+    env = {**ENV, "SENTRY_URL": "https://de.sentry.io"}
+    assert parse(BASE, env).sentry_url == "https://de.sentry.io/"
+    assert parse({**BASE, "sentryUrl": "https://sentry.example.com/self-hosted"}, env).sentry_url == (
+        "https://sentry.example.com/self-hosted/"
+    ), "the path prefix is kept, with one trailing slash"
+
+
+def test_sentry_token_from_the_environment_names_its_source() -> None:
+    settings = parse(BASE)
+
+    assert settings.sentry_token == Secret(SENTRY_TOKEN)
+    assert settings.sentry_token_source == "environment variable SENTRY_AUTH_TOKEN"
+
+
+def test_a_secret_sentry_token_in_config_wins_over_the_environment() -> None:
+    settings = parse({**BASE, "sentryToken": "from-config"}, secret_keys={"sentryToken"})
+
+    assert settings.sentry_token == Secret("from-config")
+    assert settings.sentry_token_source == "config 'sentry-dsn-sync:sentryToken'"
+
+
+def test_vault_address_falls_back_to_vault_addr_and_config_wins() -> None:
+    assert parse(BASE).vault.address == "http://127.0.0.1:8200"
+    configured = parse({**BASE, "vault": {"address": "https://vault.example.com:8200/"}})
+    assert configured.vault.address == "https://vault.example.com:8200"
+
+
+def test_vault_namespace_falls_back_to_vault_namespace() -> None:
+    assert parse(BASE).vault.namespace is None
+    assert parse(BASE, {**ENV, "VAULT_NAMESPACE": "admin/platform"}).vault.namespace == "admin/platform"
+    configured = parse({**BASE, "vault": {"namespace": "team-a"}}, {**ENV, "VAULT_NAMESPACE": "admin"})
+    assert configured.vault.namespace == "team-a"
+
+
+def test_vault_ca_cert_falls_back_to_vault_cacert(tmp_path: Path) -> None:
+    env_ca = tmp_path / "env-ca.pem"
+    config_ca = tmp_path / "config-ca.pem"
+    env_ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    config_ca.write_text("-----BEGIN CERTIFICATE-----\n")
+
+    assert parse(BASE).vault.ca_cert is None
+    assert parse(BASE, {**ENV, "VAULT_CACERT": str(env_ca)}).vault.ca_cert == str(env_ca)
+    configured = parse({**BASE, "vault": {"caCert": str(config_ca)}}, {**ENV, "VAULT_CACERT": str(env_ca)})
+    assert configured.vault.ca_cert == str(config_ca)
+
+
+@pytest.mark.parametrize(
+    ("env_value", "expected"), [(None, False), ("1", True), ("true", True), ("TRUE", True), ("0", False), ("false", False)]
+)
+def test_vault_skip_verify_falls_back_to_vault_skip_verify(env_value: str | None, expected: bool) -> None:
+    env = dict(ENV) if env_value is None else {**ENV, "VAULT_SKIP_VERIFY": env_value}
+
+    assert parse(BASE, env).vault.skip_verify is expected
+
+
+def test_skip_verify_in_config_wins_over_the_environment() -> None:
+    assert parse({**BASE, "vault": {"skipVerify": False}}, {**ENV, "VAULT_SKIP_VERIFY": "1"}).vault.skip_verify is False
+
+
+# -- auth methods ------------------------------------------------------------------------------
+
+
+AUTH_SHAPES: list[tuple[str, dict[str, Any] | None, object]] = [
+    ("no auth: a token from VAULT_TOKEN at login", None, TokenAuth()),
+    ("token method without a token", {"method": "token"}, TokenAuth()),
+    ("token method with an inline token", {"method": "token", "token": VAULT_TOKEN}, TokenAuth(token=Secret(VAULT_TOKEN))),
+    (
+        "approle with defaults",
+        {"method": "approle", "roleId": "sync-role"},
+        AppRoleAuth(role_id="sync-role", secret_id_env="VAULT_SECRET_ID", mount="approle"),
+    ),
+    (
+        "approle with everything",
+        {"method": "approle", "roleId": "r", "secretId": SECRET_ID, "secretIdEnv": "SYNC_SECRET_ID", "mount": "ci"},
+        AppRoleAuth(role_id="r", secret_id=Secret(SECRET_ID), secret_id_env="SYNC_SECRET_ID", mount="ci"),
+    ),
+    (
+        "jwt from an env var",
+        {"method": "jwt", "role": "deploy", "jwtEnv": "CI_JOB_JWT_V2", "mount": "gitlab"},
+        JwtAuth(role="deploy", jwt_env="CI_JOB_JWT_V2", mount="gitlab"),
+    ),
+    ("jwt inline", {"method": "jwt", "role": "deploy", "jwt": JWT}, JwtAuth(role="deploy", jwt=Secret(JWT), mount="jwt")),
+    (
+        "kubernetes with defaults",
+        {"method": "kubernetes", "role": "sentry-sync"},
+        KubernetesAuth(
+            role="sentry-sync", token_path="/var/run/secrets/kubernetes.io/serviceaccount/token", mount="kubernetes"
+        ),
+    ),
+    (
+        "kubernetes with a token path and mount",
+        {"method": "kubernetes", "role": "r", "tokenPath": "/tmp/token", "mount": "k8s-prod"},
+        KubernetesAuth(role="r", token_path="/tmp/token", mount="k8s-prod"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("auth", "expected"), [row[1:] for row in AUTH_SHAPES], ids=[row[0] for row in AUTH_SHAPES])
+def test_each_auth_method_parses_into_its_typed_settings(auth: dict[str, Any] | None, expected: object) -> None:
+    vault = {} if auth is None else {"auth": auth}
+
+    assert parse({**BASE, "vault": vault}, secret_keys={"vault"}).vault.auth == expected
+
+
+# -- valid configs -----------------------------------------------------------------------------
+
+
+def test_the_full_schema_parses_into_typed_settings(tmp_path: Path) -> None:
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    values = {
+        "organization": "acme",
+        "sentryUrl": "https://sentry.example.com/sentry",
+        "sentryToken": "tok",
+        "projects": [
+            "web",
+            {"slug": "api", "keyLabel": "Rotation 2025-06"},
+            {"slug": "worker", "keyId": "5f3c"},
+            {"slug": "mobile", "path": "/apps/mobile/sentry/"},
+        ],
+        "team": "platform",
+        "vault": {
+            "address": "https://vault.example.com:8200",
+            "namespace": "admin",
+            "mount": "/kv/",
+            "kvVersion": "1",
+            "pathTemplate": "{stack}/sentry/{organization}/{project}",
+            "auth": {"method": "jwt", "role": "deploy", "jwtEnv": "CI_JOB_JWT"},
+            "caCert": str(ca),
+            "skipVerify": False,
+            "onDelete": "retain",
+        },
+    }
+
+    settings = parse(values, {}, secret_keys={"sentryToken"})
+
+    assert settings.organization == "acme"
+    assert settings.sentry_url == "https://sentry.example.com/sentry/"
+    assert settings.team == "platform"
+    assert settings.projects == (
+        ProjectSpec(slug="web"),
+        ProjectSpec(slug="api", key_label="Rotation 2025-06"),
+        ProjectSpec(slug="worker", key_id="5f3c"),
+        ProjectSpec(slug="mobile", path="apps/mobile/sentry"),
+    )
+    vault = settings.vault
+    assert (vault.address, vault.namespace, vault.mount, vault.kv_version) == (
+        "https://vault.example.com:8200",
+        "admin",
+        "kv",
+        1,
+    )
+    assert (vault.path_template, vault.ca_cert, vault.skip_verify, vault.on_delete) == (
+        "{stack}/sentry/{organization}/{project}",
+        str(ca),
+        False,
+        "retain",
+    )
+    assert vault.auth == JwtAuth(role="deploy", jwt_env="CI_JOB_JWT")
+
+
+def test_defaults_follow_the_design() -> None:
+    vault = parse(BASE).vault
+
+    assert (vault.mount, vault.kv_version, vault.path_template, vault.on_delete) == (
+        "secret",
+        2,
+        DEFAULT_PATH_TEMPLATE,
+        "delete",
+    )
+    assert vault.auth == TokenAuth()
+    assert render_vault_path(vault.path_template, organization="acme", project="web", stack="dev") == "sentry/acme/web"
+
+
+def test_a_team_alone_is_enough() -> None:
+    settings = parse({"organization": "acme", "team": "platform"})
+
+    assert settings.projects == ()
+    assert settings.team == "platform"
+
+
+def test_a_numeric_key_id_from_yaml_is_kept_as_text() -> None:
+    assert parse({**BASE, "projects": [{"slug": "web", "keyId": 1234}]}).projects[0].key_id == "1234"
+
+
+def test_a_template_without_project_is_fine_for_a_single_project() -> None:
+    settings = parse({**BASE, "vault": {"pathTemplate": "apps/web/sentry"}})
+
+    assert settings.vault.path_template == "apps/web/sentry"
+
+
+def test_a_provider_process_may_parse_without_projects() -> None:
+    assert parse({"organization": "acme"}, require_projects=False).projects == ()
+
+
+def test_did_you_mean_is_offered_for_top_level_keys_in_another_spelling() -> None:
+    problems = problems_of({**BASE, "sentry_token": "x", "Organisation": "acme"})
+
+    assert "sentry_token: unknown key; did you mean 'sentryToken'?" in problems
+    assert "Organisation: unknown key; did you mean 'organization'?" in problems
+
+
+# -- Pulumi's view of the config ---------------------------------------------------------------
+
+
+def test_decode_namespace_keeps_only_this_tool_and_decodes_structured_values() -> None:
+    raw = {
+        "sentry-dsn-sync:organization": "acme",
+        "sentry-dsn-sync:projects": '["web", {"slug": "api"}]',
+        "sentry-dsn-sync:vault": '{"mount": "kv"}',
+        "aws:region": "eu-west-1",
+    }
+
+    assert decode_namespace(raw) == {
+        "organization": "acme",
+        "projects": ["web", {"slug": "api"}],
+        "vault": {"mount": "kv"},
+    }
+
+
+def test_decode_namespace_names_the_key_of_broken_json() -> None:
+    with pytest.raises(ConfigError, match=r"^vault: not valid JSON .*pulumi config set --path"):
+        decode_namespace({"sentry-dsn-sync:vault": '{"mount": '})
+
+
+class _NoResources(pulumi.runtime.Mocks):
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        raise AssertionError("reading settings creates no resource")
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        raise AssertionError("reading settings calls nothing")
+
+
+@pytest.fixture
+def pulumi_stack() -> Iterator[None]:
+    pulumi.runtime.set_mocks(_NoResources(), project="sentry-dsn-sync", stack="dev", preview=True)
+    yield
+    set_all_config({}, [])
+    pulumi.runtime.settings.reset_options()
+
+
+def test_load_settings_refuses_a_sentry_token_pulumi_stores_in_plain_text(pulumi_stack: None) -> None:
+    set_all_config({"sentry-dsn-sync:organization": "acme", "sentry-dsn-sync:projects": '["web"]',
+                    "sentry-dsn-sync:sentryToken": SENTRY_TOKEN}, [])
+
+    with pytest.raises(ConfigError, match="sentryToken: stored in plain text") as caught:
+        load_settings(env=ENV)
+    assert SENTRY_TOKEN not in str(caught.value)
+
+
+def test_load_settings_accepts_a_secret_sentry_token(pulumi_stack: None) -> None:
+    set_all_config(
+        {"sentry-dsn-sync:organization": "acme", "sentry-dsn-sync:projects": '["web"]',
+         "sentry-dsn-sync:sentryToken": SENTRY_TOKEN},
+        ["sentry-dsn-sync:sentryToken"],
+    )
+
+    settings = load_settings(env=ENV)
+
+    assert settings.sentry_token == Secret(SENTRY_TOKEN)
+    assert settings.projects == (ProjectSpec(slug="web"),)
