@@ -15,7 +15,6 @@ from collections.abc import Sequence
 
 from .app import Simulator
 from .limits import DEFAULT_RATE_LIMIT, DEFAULT_RATE_WINDOW
-from .pagination import MAX_PER_PAGE
 from .seed import DEMO_SEED_PATH, SeedError, generate_seed, load_seed, merge_seeds, parse_seed
 from .server import create_server
 
@@ -32,7 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--generate-projects", type=int, metavar="N",
                         help="add a generated organization 'bench' with N projects (token bench-token)")
     parser.add_argument("--generate-keys-per-project", type=int, default=1, metavar="K")
-    parser.add_argument("--page-size", type=int, default=MAX_PER_PAGE, help="default page size of lists")
+    parser.add_argument("--page-size", type=int, default=None,
+                        help="page size of every list without per_page (default: Sentry's own, "
+                             "10 for key lists and 100 for project lists)")
     parser.add_argument("--rate-limit", type=int, default=DEFAULT_RATE_LIMIT, help="requests per window")
     parser.add_argument("--rate-window", type=int, default=DEFAULT_RATE_WINDOW, help="window in seconds")
     return parser

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import unquote, urlencode
 
 from .messages import Request, Response, detail_response, json_array_response, json_response
-from .pagination import MAX_PER_PAGE, InvalidPagination, paginate, parse_per_page
+from .pagination import DEFAULT_PER_PAGE, KEYS_DEFAULT_PER_PAGE, InvalidPagination, paginate, parse_per_page
 from .serializers import key_json, key_json_bytes, project_detail_json, project_summary_json_bytes
 from .state import Organization, Project, SimulatorState, Team
 from .stats import InvalidStatsQuery, parse_stats_query, stats_series
@@ -63,7 +63,8 @@ class _Route:
 class SentryApi:
     """Routes `/api/0/...` paths (prefix already removed) to Sentry's operations."""
 
-    def __init__(self, state: SimulatorState, *, page_size: int = MAX_PER_PAGE) -> None:
+    def __init__(self, state: SimulatorState, *, page_size: int | None = None) -> None:
+        """`page_size=None` answers each list with Sentry's own default page size."""
         self._state = state
         self._page_size = page_size
 
@@ -117,10 +118,18 @@ class SentryApi:
             raise _ApiError(404, detail)
         return team
 
-    def _page(self, call: _Call, rows: Sequence[Any], render: Callable[[Any], bytes]) -> Response:
+    def _page(
+        self,
+        call: _Call,
+        rows: Sequence[Any],
+        render: Callable[[Any], bytes],
+        *,
+        default_per_page: int = DEFAULT_PER_PAGE,
+    ) -> Response:
         request = call.request
+        default = self._page_size if self._page_size is not None else default_per_page
         try:
-            per_page = parse_per_page(request.param("per_page"), default=self._page_size)
+            per_page = parse_per_page(request.param("per_page"), default=default)
             page = paginate(
                 rows, cursor=request.param("cursor"), per_page=per_page, url=request.url, query=request.query
             )
@@ -142,7 +151,9 @@ class SentryApi:
         organization, project = self._project(*args)
         call.require("project")
         keys = self._state.project_keys(organization.slug, project.slug, status=call.request.param("status"))
-        return self._page(call, keys, lambda key: key_json_bytes(key, organization))
+        return self._page(
+            call, keys, lambda key: key_json_bytes(key, organization), default_per_page=KEYS_DEFAULT_PER_PAGE
+        )
 
     def _get_project_key(self, call: _Call, args: Sequence[str]) -> Response:
         organization, project = self._project(args[0], args[1])
@@ -158,7 +169,9 @@ class SentryApi:
         team_ref = call.request.param("team")
         team = self._team(organization, team_ref, detail="Team not found") if team_ref else None
         keys = self._state.organization_keys(organization.slug, team=team, status=call.request.param("status"))
-        return self._page(call, keys, lambda key: key_json_bytes(key, organization))
+        return self._page(
+            call, keys, lambda key: key_json_bytes(key, organization), default_per_page=KEYS_DEFAULT_PER_PAGE
+        )
 
     def _list_organization_projects(self, call: _Call, args: Sequence[str]) -> Response:
         organization = self._organization(args[0])

@@ -16,7 +16,6 @@ from .faults import FaultInjector, FaultRule
 from .limits import DEFAULT_RATE_LIMIT, DEFAULT_RATE_WINDOW, InFlight, RateDecision, RateWindow
 from .messages import Request, Response, detail_response
 from .metrics import RequestCounter
-from .pagination import MAX_PER_PAGE
 from .seed import Seed
 from .state import SimulatorState
 
@@ -37,7 +36,7 @@ class Simulator:
         seed: Seed,
         *,
         prefix: str = "",
-        page_size: int = MAX_PER_PAGE,
+        page_size: int | None = None,
         rate_limit: int = DEFAULT_RATE_LIMIT,
         rate_window: int = DEFAULT_RATE_WINDOW,
     ) -> None:

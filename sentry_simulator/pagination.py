@@ -15,6 +15,8 @@ from typing import Generic, TypeVar
 from urllib.parse import urlencode
 
 __all__ = [
+    "DEFAULT_PER_PAGE",
+    "KEYS_DEFAULT_PER_PAGE",
     "MAX_PER_PAGE",
     "Cursor",
     "InvalidPagination",
@@ -23,7 +25,14 @@ __all__ = [
     "parse_per_page",
 ]
 
+# Sentry's paginator: `per_page` may go up to 100 on every list endpoint.
 MAX_PER_PAGE = 100
+# What a list answers without `per_page`: 100 for project lists, but the
+# client-key lists (project keys, organization project keys) pass
+# `default_per_page=10`. A client that forgets `per_page` on those pays ten
+# times the requests at scale; the simulator reproduces it so tests notice.
+DEFAULT_PER_PAGE = 100
+KEYS_DEFAULT_PER_PAGE = 10
 
 T = TypeVar("T")
 

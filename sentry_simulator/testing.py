@@ -28,7 +28,6 @@ from typing import Any
 
 from .app import Simulator
 from .limits import DEFAULT_RATE_LIMIT, DEFAULT_RATE_WINDOW
-from .pagination import MAX_PER_PAGE
 from .seed import Seed, parse_seed
 from .server import create_server
 
@@ -148,7 +147,7 @@ def running_simulator(
     *,
     prefix: str = "",
     host: str = "127.0.0.1",
-    page_size: int = MAX_PER_PAGE,
+    page_size: int | None = None,
     rate_limit: int = DEFAULT_RATE_LIMIT,
     rate_window: int = DEFAULT_RATE_WINDOW,
 ) -> Iterator[RunningSimulator]:

@@ -9,15 +9,23 @@ the value written to Vault is, by construction, the one the preview showed.
   as `dsn: old => new` instead of an unknown. It also reads the Vault secret
   and records fields someone changed by hand in `vault_drift`, so drift shows
   up in a plain preview without `--refresh`.
+  It also checks the Vault mount, so a wrong `kvVersion` fails the preview
+  of the very first run, before anything is written.
+* `diff` replaces the resource only when the secret moves (mount or path);
+  a `kvVersion` change keeps the location and is an update, so the new write
+  is never followed by a delete of the same path.
 * `create`/`update` write only the tool's fields, and only when they differ.
-* `delete` applies the configured `onDelete` policy.
-* `read` (refresh) reports what is really in Vault.
+* `delete` applies the configured `onDelete` policy; a secret already gone is
+  a success, and `retain` does not even contact Vault.
+* `read` (refresh) reports what is really in Vault, as outputs and as inputs,
+  so the next diff compares Sentry against Vault's real values.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import pulumi
 from pulumi.dynamic import (
@@ -32,17 +40,22 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from components.errors import SentryDsnSyncError
+from components.config import OnDelete
+from components.errors import SentryDsnSyncError, VaultError, VaultMountError
 from components.resources.runtime import runtime
 from components.sentry import choose_key
+from components.vault import KvStore
 
 __all__ = ["MANAGED_BY", "PUBLISHED_FIELDS", "ProjectDsn", "ProjectDsnArgs", "ProjectDsnProvider"]
 
 MANAGED_BY = "sentry-dsn-sync"
 # The fields this tool owns in each Vault secret; everything else there is someone else's.
 PUBLISHED_FIELDS = ("dsn", "public_key", "project_id", "project_slug", "organization", "key_id")
-# Inputs that decide where the secret lives: changing one moves the secret.
-LOCATION_FIELDS = ("vault_mount", "vault_path", "kv_version")
+# Inputs that decide where the secret lives: changing one moves the secret (a replace).
+LOCATION_FIELDS = ("vault_mount", "vault_path")
+# Inputs that say how to reach the secret but not where it is: a change is an in-place
+# update. (A replace would create at the same path, then delete what it just wrote.)
+ACCESS_FIELDS = ("kv_version",)
 MISSING = "(missing)"
 
 
@@ -89,9 +102,12 @@ class ProjectDsnProvider(ResourceProvider):
         inputs = {key: value for key, value in news.items() if key != "__provider"}
         try:
             inputs.update(_published_values(inputs))
-            inputs["vault_drift"] = _vault_drift(olds) if olds.get("dsn") else {}
         except SentryDsnSyncError as exc:
             return CheckResult(inputs, [CheckFailure("project_slug", str(exc))])
+        try:
+            inputs["vault_drift"] = _vault_drift(olds, inputs)
+        except VaultError as exc:
+            return CheckResult(inputs, [CheckFailure(_vault_property(exc), str(exc))])
         return CheckResult(inputs, [])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -102,7 +118,8 @@ class ProjectDsnProvider(ResourceProvider):
         return DiffResult(
             changes=bool(changed),
             replaces=replaces,
-            stables=[key for key in LOCATION_FIELDS if key not in replaces],
+            stables=[key for key in (*LOCATION_FIELDS, *ACCESS_FIELDS) if key not in changed],
+            # Publish at the new location first: if that fails, the old secret is still there.
             delete_before_replace=False,
         )
 
@@ -115,19 +132,23 @@ class ProjectDsnProvider(ResourceProvider):
         return UpdateResult(outs=_outputs(news))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        store = runtime.kv_store(stack=props["stack"], mount=props["vault_mount"], kv_version=props["kv_version"])
-        store.remove(props["vault_path"], policy=_on_delete(props))
+        policy = _on_delete(props)
+        if policy == "retain":
+            return  # nothing to do in Vault, so an unreachable Vault must not block it
+        _store(props).remove(props["vault_path"], policy=policy)
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        store = runtime.kv_store(stack=props["stack"], mount=props["vault_mount"], kv_version=props["kv_version"])
-        current = store.read(props["vault_path"])
+        current = _store(props).read(props["vault_path"])
         if current is None:
             # Gone from Vault: drop it from state; the next `up` creates it again.
             return ReadResult(id_=None, outs={})
-        outs = dict(props)
-        outs.update({field: current.data.get(field, MISSING) for field in PUBLISHED_FIELDS})
+        outs = {key: value for key, value in props.items() if key != "__provider"}
+        outs.update({field: _shown(current.data.get(field, MISSING)) for field in PUBLISHED_FIELDS})
+        # State now says what Vault holds, so there is no drift left between the two.
         outs["vault_drift"] = {}
-        return ReadResult(id_=id_, outs=outs)
+        # Inputs too: the next check measures drift against them, and the next
+        # diff then shows a hand edit as `dsn: <in Vault> => <from Sentry>`.
+        return ReadResult(id_=id_, outs=outs, inputs=dict(outs))
 
 
 def _published_values(inputs: dict[str, Any]) -> dict[str, Any]:
@@ -155,17 +176,51 @@ def _published_values(inputs: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _vault_drift(olds: dict[str, Any]) -> dict[str, str]:
+def _vault_drift(olds: dict[str, Any], news: dict[str, Any]) -> dict[str, str]:
     """The tool's fields that someone changed in Vault since the last publish, with their value there.
 
     Compared with the last published state, not with the new key: a rotation
     is shown by `dsn` itself, drift only by what changed behind the tool's back.
+    Opening the store checks the mount (and its KV version) even on a first
+    run or a move, where there is no previous secret to compare with.
     """
-    store = runtime.kv_store(stack=olds["stack"], mount=olds["vault_mount"], kv_version=olds["kv_version"])
-    current = store.read(olds["vault_path"])
+    store = _store(news)
+    if not olds.get("dsn") or any(olds.get(key) != news.get(key) for key in LOCATION_FIELDS):
+        return {}  # nothing published here yet: create or replace writes every field anyway
+    current = store.read(news["vault_path"])
     data = current.data if current is not None else {}
     published = _vault_fields(olds)
-    return {field: str(data.get(field, MISSING)) for field in PUBLISHED_FIELDS if data.get(field) != published[field]}
+    # Compared as shown, so that state written by `read` (which records a missing
+    # field as MISSING) is not mistaken for drift.
+    in_vault = {field: _shown(data.get(field, MISSING)) for field in PUBLISHED_FIELDS}
+    return {field: value for field, value in in_vault.items() if value != published[field]}
+
+
+def _shown(value: Any) -> str:
+    """A Vault value as it may appear in state and preview: as text, minus any password in a URL.
+
+    The tool's fields hold public values only, but a hand edit could paste a
+    secret DSN (`https://public:secret@host/1`) into `dsn`; its secret part
+    must not travel into state from here.
+    """
+    text = str(value)
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return text
+    if parts.password is None:
+        return text
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
+
+
+def _vault_property(exc: VaultError) -> str:
+    """The input a Vault error is about, so the engine points at it."""
+    return "vault_mount" if isinstance(exc, VaultMountError) else "vault_path"
+
+
+def _store(props: dict[str, Any]) -> KvStore:
+    return runtime.kv_store(stack=props["stack"], mount=props["vault_mount"], kv_version=int(props["kv_version"]))
 
 
 def _vault_fields(props: dict[str, Any]) -> dict[str, str]:
@@ -173,8 +228,7 @@ def _vault_fields(props: dict[str, Any]) -> dict[str, str]:
 
 
 def _publish(props: dict[str, Any]) -> None:
-    store = runtime.kv_store(stack=props["stack"], mount=props["vault_mount"], kv_version=props["kv_version"])
-    store.publish(
+    _store(props).publish(
         props["vault_path"],
         _vault_fields(props),
         custom_metadata={"managed-by": MANAGED_BY, "stack": props["stack"]},
@@ -193,12 +247,19 @@ def _compared_keys(olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
     return sorted((set(olds) | set(news)) - ignored)
 
 
-def _on_delete(props: dict[str, Any]) -> str:
-    """The policy of the current config when there is one, else the one in state."""
+def _on_delete(props: dict[str, Any]) -> OnDelete:
+    """The policy of the current config when there is one, else the one in state.
+
+    The current config wins so that a user who sets `onDelete: retain` in the
+    same change that removes a project gets what they just asked for. `pulumi
+    destroy` does not run the program, so there the engine hands the provider
+    the config of the last `up`: a policy change needs an `up` before it.
+    """
     try:
         return runtime.settings(stack=props["stack"]).vault.on_delete
     except SentryDsnSyncError:
-        return str(props.get("on_delete", "delete"))
+        recorded = props.get("on_delete")
+        return recorded if recorded in ("delete", "destroy", "retain") else "delete"
 
 
 class ProjectDsn(Resource, module="sentry-dsn-sync", name="ProjectDsn"):
@@ -214,6 +275,10 @@ class ProjectDsn(Resource, module="sentry-dsn-sync", name="ProjectDsn"):
     key_created: pulumi.Output[str]
     vault_mount: pulumi.Output[str]
     vault_path: pulumi.Output[str]
+    kv_version: pulumi.Output[int]
+    on_delete: pulumi.Output[str]
+    # The tool's fields someone changed by hand in Vault, as found by the last check (empty once repaired).
+    vault_drift: pulumi.Output[dict[str, str]]
 
     def __init__(self, name: str, args: ProjectDsnArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         outputs = dict.fromkeys(

@@ -34,6 +34,8 @@ class ProviderRuntime:
         with self._lock:
             self._raw_config = dict(raw_config)
             self._settings = None
+            # Stores hold a client logged in with the previous config's address and auth.
+            self._stores.clear()
 
     def settings(self, *, stack: str) -> Settings:
         with self._lock:

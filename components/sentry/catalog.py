@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
 
 import httpx
 
@@ -19,6 +20,7 @@ from components.config import Secret, Settings
 from components.errors import KeySelectionError, SentryNotFoundError, SentryPermissionError
 from components.sentry.api import SentryApi
 from components.sentry.client import RetryPolicy, SentryClient, api_root
+from components.sentry.invocation_cache import InvocationCache, pulumi_invocation_id
 from components.sentry.models import Project, ProjectKey
 
 __all__ = [
@@ -78,13 +80,47 @@ class _Snapshot:
     projects: dict[str, Project] | None
     keys_by_project: dict[int, list[ProjectKey]] | None
 
+    def to_json(self) -> dict[str, Any]:
+        keys = None
+        if self.keys_by_project is not None:
+            keys = [_key_to_json(key) for listed in self.keys_by_project.values() for key in listed]
+        projects = None if self.projects is None else [asdict(project) for project in self.projects.values()]
+        return {"projects": projects, "keys": keys}
+
+    @classmethod
+    def from_json(cls, document: Any) -> _Snapshot:
+        projects = None
+        if document["projects"] is not None:
+            listed = [Project(**{**raw, "team_slugs": tuple(raw["team_slugs"])}) for raw in document["projects"]]
+            projects = {project.slug: project for project in listed}
+        by_project: dict[int, list[ProjectKey]] | None = None
+        if document["keys"] is not None:
+            by_project = {}
+            for raw in document["keys"]:
+                key = _key_from_json(raw)
+                by_project.setdefault(key.project_id, []).append(key)
+        return cls(projects=projects, keys_by_project=by_project)
+
+
+def _key_to_json(key: ProjectKey) -> dict[str, Any]:
+    raw = asdict(key)
+    raw["date_created"] = key.date_created.isoformat() if key.date_created else None
+    return raw
+
+
+def _key_from_json(raw: dict[str, Any]) -> ProjectKey:
+    created = raw["date_created"]
+    return ProjectKey(**{**raw, "date_created": datetime.fromisoformat(created) if created else None})
+
 
 class OrganizationCatalog:
     """Answers "which project is this slug" and "what are its active keys" from one org-wide fetch."""
 
-    def __init__(self, api: SentryApi, organization: str) -> None:
+    def __init__(self, api: SentryApi, organization: str, *, shared_with: InvocationCache | None = None) -> None:
         self.api = api
         self.organization = organization
+        # Where the preview and the update of one `pulumi up` share their read of the organization.
+        self._shared_with = shared_with
         self._snapshot: _Once[_Snapshot] = _Once()
         self._details: _OnceMap[Project] = _OnceMap()
         self._project_keys: _OnceMap[list[ProjectKey]] = _OnceMap()
@@ -130,7 +166,20 @@ class OrganizationCatalog:
         return self._details.get(slug, lambda: self.api.get_project(self.organization, slug))
 
     def _load(self) -> _Snapshot:
-        return self._snapshot.get(self._fetch)
+        return self._snapshot.get(self._shared_or_fetch)
+
+    def _shared_or_fetch(self) -> _Snapshot:
+        if self._shared_with is None:
+            return self._fetch()
+        document = self._shared_with.load()
+        if document is not None:
+            try:
+                return _Snapshot.from_json(document)
+            except (KeyError, TypeError, ValueError):
+                pass  # written by another version of the tool: read Sentry instead
+        snapshot = self._fetch()
+        self._shared_with.save(snapshot.to_json())
+        return snapshot
 
     def _fetch(self) -> _Snapshot:
         try:
@@ -191,7 +240,10 @@ def shared_catalog(
             transport=transport,
             retry=retry,
         )
-        return OrganizationCatalog(SentryApi(client), settings.organization)
+        shared_with = InvocationCache.for_invocation(
+            pulumi_invocation_id(), api_root=key.api_root, organization=settings.organization
+        )
+        return OrganizationCatalog(SentryApi(client), settings.organization, shared_with=shared_with)
 
     return catalog_for(key, build)
 

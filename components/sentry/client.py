@@ -310,16 +310,21 @@ class SentryClient:
         """`GET <full url>` of an API path, the way error messages name endpoints."""
         return f"{method} {_display_url(self._http.build_request(method, path).url)}"
 
-    def get_json(self, path: str, *, params: Params | None = None, what: str | None = None) -> Any:
+    def get_json(
+        self, path: str, *, params: Params | None = None, what: str | None = None, scope: str | None = None
+    ) -> Any:
         """GET `path` (relative to the API root) and return its decoded JSON body.
 
         `what` names the object the path points at, e.g. "project 'web' in
-        organization 'acme'", so that a 404 says which slug does not exist.
+        organization 'acme'", so that a 404 says which slug does not exist;
+        `scope` is the token scope the endpoint needs, so that a 403 names it.
         """
-        response = self._request(self._http.build_request("GET", path, params=_clean(params)), what)
+        response = self._request(self._http.build_request("GET", path, params=_clean(params)), what, scope)
         return self._decode(response)
 
-    def paginate(self, path: str, *, params: Params | None = None, what: str | None = None) -> Iterator[Any]:
+    def paginate(
+        self, path: str, *, params: Params | None = None, what: str | None = None, scope: str | None = None
+    ) -> Iterator[Any]:
         """Yield every item of every page of a list endpoint, following `Link: rel="next"`.
 
         The next page is requested as the same path and parameters plus the
@@ -331,7 +336,7 @@ class SentryClient:
         seen: set[str] = set()
         while True:
             request = self._http.build_request("GET", path, params=query)
-            response = self._request(request, what)
+            response = self._request(request, what, scope)
             page = self._decode(response)
             if not isinstance(page, list):
                 self._bad_response(request, response, f"{_shape(page)} where a JSON list was expected")
@@ -371,10 +376,10 @@ class SentryClient:
             self._bad_response(request, response, 'a next-page link with results="true" but no cursor')
         return cursor
 
-    def _request(self, request: httpx.Request, what: str | None) -> httpx.Response:
+    def _request(self, request: httpx.Request, what: str | None, scope: str | None = None) -> httpx.Response:
         response = self._send_with_retries(request)
         if not response.is_success:
-            self._raise_for_status(request, response, what)
+            self._raise_for_status(request, response, what, scope)
         return response
 
     def _send_with_retries(self, request: httpx.Request) -> httpx.Response:
@@ -410,12 +415,15 @@ class SentryClient:
             raise self._error(SentryUnavailableError, message, request) from exc
         status = response.status_code
         if status == 429:
-            delay = _retry_after(response, policy.clock()) or policy.backoff(attempt)
+            delay = _retry_after(response, policy.clock(), until_reset=True) or policy.backoff(attempt)
             failure = f"HTTP 429 Too Many Requests{_detail_suffix(response)}"
             return _Failure(failure, delay, rate_limited=True, status=status)
         # 501 means the server will never support the call; retrying cannot help.
         if status >= 500 and status != 501:
-            delay = min(_retry_after(response, policy.clock()) or policy.backoff(attempt), policy.max_delay)
+            # The rate-limit window says nothing about when a failing server recovers: only Retry-After does.
+            delay = min(
+                _retry_after(response, policy.clock(), until_reset=False) or policy.backoff(attempt), policy.max_delay
+            )
             return _Failure(f"HTTP {status} {response.reason_phrase}", delay, status=status)
         return response
 
@@ -448,7 +456,9 @@ class SentryClient:
             raise error from failure.cause
         raise error
 
-    def _raise_for_status(self, request: httpx.Request, response: httpx.Response, what: str | None) -> NoReturn:
+    def _raise_for_status(
+        self, request: httpx.Request, response: httpx.Response, what: str | None, scope: str | None = None
+    ) -> NoReturn:
         endpoint = f"{request.method} {_display_url(request.url)}"
         status = response.status_code
         detail = _detail_suffix(response)
@@ -460,9 +470,14 @@ class SentryClient:
             )
             raise self._error(SentryAuthError, message, request, status=status)
         if status == 403:
+            needs = (
+                f"this endpoint needs the scope {scope} (sentry-dsn-sync needs {REQUIRED_SCOPES})"
+                if scope
+                else f"it needs the scopes {REQUIRED_SCOPES}"
+            )
             message = (
-                f"the token from {self._token_source} may not call {endpoint} (HTTP 403{detail}); it needs the "
-                f"scopes {REQUIRED_SCOPES}, and its user must have access to the project's team"
+                f"the token from {self._token_source} may not call {endpoint} (HTTP 403{detail}); {needs}, "
+                "and its user must have access to the project's team"
             )
             raise self._error(SentryPermissionError, message, request, status=status)
         if status == 404:
@@ -545,8 +560,8 @@ def _detail_suffix(response: httpx.Response) -> str:
     return ": " + (text[:_MAX_DETAIL] + "..." if len(text) > _MAX_DETAIL else text)
 
 
-def _retry_after(response: httpx.Response, now: float) -> float | None:
-    """Seconds to wait from `Retry-After` (seconds or HTTP date), else until the window resets."""
+def _retry_after(response: httpx.Response, now: float, *, until_reset: bool) -> float | None:
+    """Seconds to wait from `Retry-After` (seconds or HTTP date), else (`until_reset`) until the window resets."""
     raw = response.headers.get("Retry-After")
     if raw:
         try:
@@ -556,6 +571,8 @@ def _retry_after(response: httpx.Response, now: float) -> float | None:
                 return max(0.0, email.utils.parsedate_to_datetime(raw).timestamp() - now)
             except (TypeError, ValueError):
                 pass
+    if not until_reset:
+        return None
     reset = _float_header(response.headers, "X-Sentry-Rate-Limit-Reset")
     if reset is not None and reset > now:
         return reset - now

@@ -46,7 +46,10 @@ def test_list_project_keys_asks_for_active_keys_across_pages(clock: FakeClock) -
     api, seen = api_with(paged(pages, url=url), clock)
     keys = api.list_project_keys("acme", "web")
     assert [k.id for k in keys] == ["aa01", "aa02"]
-    assert [dict(r.url.params) for r in seen] == [{"status": "active"}, {"status": "active", "cursor": "100:1:0"}]
+    assert [dict(r.url.params) for r in seen] == [
+        {"status": "active", "per_page": "100"},
+        {"status": "active", "per_page": "100", "cursor": "100:1:0"},
+    ]
     assert all(r.url.path == "/api/0/projects/acme/web/keys/" for r in seen)
 
 
@@ -54,7 +57,7 @@ def test_list_project_keys_without_status_asks_for_every_key(clock: FakeClock) -
     api, seen = api_with(lambda r: httpx.Response(200, json=[key_json("aa01", active=False)]), clock)
     keys = api.list_project_keys("acme", "web", status=None)
     assert [k.is_active for k in keys] == [False]
-    assert dict(seen[0].url.params) == {}
+    assert dict(seen[0].url.params) == {"per_page": "100"}
 
 
 def test_list_project_keys_never_returns_secret_parts(clock: FakeClock) -> None:
@@ -68,7 +71,8 @@ def test_list_organization_project_keys_filters_by_status_and_team(clock: FakeCl
     (key,) = api.list_organization_project_keys("acme", team="backend")
     assert key.project_id == 9
     assert seen[0].url.path == "/api/0/organizations/acme/project-keys/"
-    assert dict(seen[0].url.params) == {"status": "active", "team": "backend"}
+    # per_page: Sentry's key lists default to 10 a page; 100 is its largest.
+    assert dict(seen[0].url.params) == {"status": "active", "team": "backend", "per_page": "100"}
 
 
 def test_list_organization_project_keys_404_names_the_organization(clock: FakeClock) -> None:

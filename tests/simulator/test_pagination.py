@@ -33,12 +33,12 @@ def _all_pages(sim: RunningSimulator, path: str) -> list[tuple[list[Any], dict[s
 
 
 def test_150_keys_come_in_two_pages_and_the_last_next_link_says_no_results(big_org: RunningSimulator) -> None:
-    pages = _all_pages(big_org, "api/0/organizations/big/project-keys/")
+    pages = _all_pages(big_org, "api/0/organizations/big/project-keys/?per_page=100")
 
     assert [len(body) for body, _ in pages] == [100, 50]
     first, last = pages[0][1], pages[1][1]
     base = big_org.url + "api/0/organizations/big/project-keys/"
-    assert first["previous"] == {"url": f"{base}?&cursor=0:0:1", "results": "false", "cursor": "0:0:1"}
+    assert first["previous"] == {"url": f"{base}?per_page=100&cursor=0:0:1", "results": "false", "cursor": "0:0:1"}
     assert first["next"]["results"] == "true" and first["next"]["cursor"] == "0:100:0"
     assert last["previous"]["results"] == "true" and last["previous"]["cursor"] == "0:0:1"
     assert last["next"]["results"] == "false" and last["next"]["cursor"] == "0:200:0"
@@ -48,18 +48,39 @@ def test_150_keys_come_in_two_pages_and_the_last_next_link_says_no_results(big_o
 
 def test_link_urls_are_absolute_on_the_servers_base_and_keep_other_parameters(big_org: RunningSimulator) -> None:
     with sentry_client(big_org.url) as http:
-        response = http.get("api/0/organizations/big/project-keys/?status=active&cursor=0:100:0")
+        response = http.get("api/0/organizations/big/project-keys/?status=active&per_page=100&cursor=0:100:0")
     links = link_entries(response.headers["link"])
 
     base = big_org.url + "api/0/organizations/big/project-keys/"
-    assert links["next"]["url"] == f"{base}?status=active&cursor=0:200:0"
-    assert links["previous"]["url"] == f"{base}?status=active&cursor=0:0:1"
+    assert links["next"]["url"] == f"{base}?status=active&per_page=100&cursor=0:200:0"
+    assert links["previous"]["url"] == f"{base}?status=active&per_page=100&cursor=0:0:1"
 
 
 def test_link_url_without_other_parameters_has_sentrys_question_ampersand(big_org: RunningSimulator) -> None:
     with sentry_client(big_org.url) as http:
         header = http.get("api/0/organizations/big/projects/").headers["link"]
     assert f'<{big_org.url}api/0/organizations/big/projects/?&cursor=0:100:0>; rel="next"; results="true"' in header
+
+
+def test_key_lists_default_to_10_a_page_like_sentrys_default_per_page(big_org: RunningSimulator) -> None:
+    with sentry_client(big_org.url) as http:
+        org_keys = http.get("api/0/organizations/big/project-keys/")
+        projects = http.get("api/0/organizations/big/projects/")
+        too_many = http.get("api/0/organizations/big/project-keys/?per_page=101")
+    assert len(org_keys.json()) == 10
+    assert link_entries(org_keys.headers["link"])["next"]["cursor"] == "0:10:0"
+    assert len(projects.json()) == 100, "project lists keep Sentry's default of 100"
+    assert too_many.status_code == 400
+
+
+def test_project_keys_default_to_10_a_page_and_honour_per_page() -> None:
+    seed = generate_seed(organization="big", projects=1, keys_per_project=25, token="demo-token")
+    with running_simulator(seed) as sim:
+        slug = sim.simulator.state.projects("big")[0].slug
+        default = _all_pages(sim, f"api/0/projects/big/{slug}/keys/")
+        large = _all_pages(sim, f"api/0/projects/big/{slug}/keys/?per_page=100")
+    assert [len(body) for body, _ in default] == [10, 10, 5]
+    assert [len(body) for body, _ in large] == [25]
 
 
 def test_org_projects_honour_per_page_up_to_100(big_org: RunningSimulator) -> None:

@@ -1,0 +1,390 @@
+"""ProjectDsnProvider's own decisions, without the engine: what check reads, what diff replaces, what delete touches.
+
+Sentry and Vault are simple in-memory fakes put in place of the per-process
+runtime's catalog and KV store, so each test pins one decision of the
+provider; the real servers are covered by tests/vault and tests/e2e.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from types import MappingProxyType
+from typing import Any
+
+import pytest
+
+from components.config import OnDelete, Settings, parse_settings
+from components.errors import ConfigError, SentryNotFoundError, VaultMountError, VaultUnavailableError
+from components.resources import project_dsn
+from components.resources.project_dsn import MISSING, ProjectDsnArgs, ProjectDsnProvider
+from components.resources.runtime import runtime
+from components.sentry import Project, ProjectKey
+from components.vault import PublishResult, StoredSecret
+
+PROJECT = Project(id=42, slug="web", name="Web", status="active", team_slugs=("web-team",))
+
+
+def key(key_id: str, *, created: int, active: bool = True, label: str = "Default") -> ProjectKey:
+    return ProjectKey(
+        id=key_id,
+        label=label,
+        name=label,
+        public_key=f"pk{key_id}",
+        public_dsn=f"https://pk{key_id}@o1.ingest.example/42",
+        project_id=42,
+        is_active=active,
+        date_created=datetime(2025, 1, created, tzinfo=UTC),
+    )
+
+
+OLD_KEY = key("k1", created=1)
+NEW_KEY = key("k2", created=2, label="Rotation")
+
+
+class FakeCatalog:
+    """The organization's projects and keys, as the runtime's catalog would return them."""
+
+    def __init__(self, keys: list[ProjectKey]) -> None:
+        self.keys = keys
+
+    def project(self, slug: str) -> Project:
+        if slug != PROJECT.slug:
+            raise SentryNotFoundError(f"project '{slug}' does not exist in organization 'acme'")
+        return PROJECT
+
+    def active_keys(self, project: str) -> list[ProjectKey]:
+        return [k for k in self.keys if k.is_active]
+
+
+class FakeStore:
+    """One KV mount in memory; records every request that would change Vault."""
+
+    def __init__(self) -> None:
+        self.secrets: dict[str, dict[str, Any]] = {}
+        self.published: list[tuple[str, dict[str, str], dict[str, str]]] = []
+        self.removed: list[tuple[str, OnDelete]] = []
+        self.reads: list[str] = []
+
+    def read(self, path: str) -> StoredSecret | None:
+        self.reads.append(path)
+        data = self.secrets.get(path)
+        return None if data is None else StoredSecret(data=MappingProxyType(dict(data)))
+
+    def publish(
+        self, path: str, fields: Mapping[str, str], *, custom_metadata: Mapping[str, str] | None = None
+    ) -> PublishResult:
+        self.published.append((path, dict(fields), dict(custom_metadata or {})))
+        self.secrets[path] = {**self.secrets.get(path, {}), **fields}
+        return PublishResult(written=True, version=None)
+
+    def remove(self, path: str, *, policy: OnDelete) -> None:
+        self.removed.append((path, policy))
+        self.secrets.pop(path, None)
+
+
+class World:
+    """What the provider sees through the runtime, and which stores it opened."""
+
+    def __init__(self) -> None:
+        self.catalog = FakeCatalog([OLD_KEY])
+        self.store = FakeStore()
+        self.opened: list[tuple[str, int]] = []
+        self.mount_error: Exception | None = None
+        self.on_delete: OnDelete | None = "delete"
+
+    def kv_store(self, *, stack: str, mount: str, kv_version: int) -> FakeStore:
+        if self.mount_error is not None:
+            raise self.mount_error
+        self.opened.append((mount, kv_version))
+        return self.store
+
+    def settings(self, *, stack: str) -> Settings:
+        if self.on_delete is None:
+            raise ConfigError("invalid configuration in namespace 'sentry-dsn-sync'")
+        env = {"SENTRY_AUTH_TOKEN": "t", "VAULT_ADDR": "http://127.0.0.1:1"}
+        return parse_settings(
+            {"organization": "acme", "vault": {"onDelete": self.on_delete}}, env, stack=stack, require_projects=False
+        )
+
+
+@pytest.fixture
+def world(monkeypatch: pytest.MonkeyPatch) -> World:
+    world = World()
+    monkeypatch.setattr(runtime, "catalog", lambda *, stack: world.catalog)
+    monkeypatch.setattr(runtime, "kv_store", world.kv_store)
+    monkeypatch.setattr(runtime, "settings", world.settings)
+    return world
+
+
+provider = ProjectDsnProvider()
+
+
+def program_inputs(**changes: Any) -> dict[str, Any]:
+    """What the program registers for project `web`, before check fills in Sentry's answer."""
+    args = ProjectDsnArgs(
+        organization="acme",
+        project="web",
+        stack="dev",
+        sentry_url="https://sentry.example/",
+        vault_mount="secret",
+        vault_path="sentry/acme/web",
+        kv_version=2,
+        on_delete="delete",
+    )
+    inputs = {**args.to_inputs(), "__provider": "pickled"}
+    inputs.update(changes)
+    return inputs
+
+
+def published(world: World, **changes: Any) -> dict[str, Any]:
+    """The state after a successful `up`: the checked inputs, published into the fake Vault."""
+    inputs = provider.check({}, program_inputs(**changes)).inputs
+    outs = provider.create(inputs).outs
+    assert outs is not None
+    return outs
+
+
+# -- check ----------------------------------------------------------------------------------------
+
+
+def test_check_puts_the_chosen_key_into_the_inputs(world: World) -> None:
+    world.catalog.keys = [OLD_KEY, NEW_KEY]
+
+    result = provider.check({}, program_inputs())
+
+    assert result.failures == []
+    assert {k: result.inputs[k] for k in ("dsn", "public_key", "key_id", "key_label", "project_id")} == {
+        "dsn": NEW_KEY.public_dsn,
+        "public_key": "pkk2",
+        "key_id": "k2",
+        "key_label": "Rotation",
+        "project_id": "42",
+    }
+    assert result.inputs["key_created"] == "2025-01-02T00:00:00+00:00"
+    assert "__provider" not in result.inputs
+
+
+def test_check_of_a_first_run_checks_the_mount_but_reads_no_secret(world: World) -> None:
+    result = provider.check({}, program_inputs(kv_version=1))
+
+    assert result.inputs["vault_drift"] == {}
+    assert world.opened == [("secret", 1)], "the mount (and its KV version) is checked before anything is created"
+    assert world.store.reads == []
+
+
+def test_check_fails_on_the_mount_when_its_kv_version_is_not_the_configured_one(world: World) -> None:
+    world.mount_error = VaultMountError("`secret/` at http://vault is KV version 1, but vault.kvVersion is 2")
+
+    result = provider.check({}, program_inputs())
+
+    assert [(f.property, f.reason) for f in result.failures] == [
+        ("vault_mount", "`secret/` at http://vault is KV version 1, but vault.kvVersion is 2")
+    ]
+
+
+def test_check_fails_on_the_path_when_vault_is_unreachable(world: World) -> None:
+    state = published(world)
+    world.mount_error = VaultUnavailableError("cannot reach Vault at http://127.0.0.1:1")
+
+    result = provider.check(state, program_inputs())
+
+    assert [(f.property, f.reason) for f in result.failures] == [
+        ("vault_path", "cannot reach Vault at http://127.0.0.1:1")
+    ]
+
+
+def test_check_fails_on_the_project_when_sentry_does_not_know_it(world: World) -> None:
+    result = provider.check({}, program_inputs(project_slug="ghost"))
+
+    assert [f.property for f in result.failures] == ["project_slug"]
+    assert "project 'ghost' does not exist" in result.failures[0].reason
+
+
+def test_check_reports_a_hand_edited_field_with_its_value_in_vault_and_ignores_foreign_fields(world: World) -> None:
+    state = published(world)
+    world.store.secrets["sentry/acme/web"].update(key_id="edited", owner="team-web")
+
+    result = provider.check(state, program_inputs())
+
+    assert result.inputs["vault_drift"] == {"key_id": "edited"}
+
+
+def test_check_reports_every_field_as_missing_when_the_secret_was_deleted(world: World) -> None:
+    state = published(world)
+    del world.store.secrets["sentry/acme/web"]
+
+    drift = provider.check(state, program_inputs()).inputs["vault_drift"]
+
+    assert drift == dict.fromkeys(project_dsn.PUBLISHED_FIELDS, MISSING)
+
+
+def test_check_measures_drift_against_the_last_publish_not_the_new_key(world: World) -> None:
+    state = published(world)
+    world.catalog.keys = [OLD_KEY, NEW_KEY]
+
+    result = provider.check(state, program_inputs())
+
+    assert result.inputs["dsn"] == NEW_KEY.public_dsn
+    assert result.inputs["vault_drift"] == {}, "a rotation is a change of dsn, not drift"
+
+
+def test_check_never_copies_a_pasted_secret_dsn_into_state(world: World) -> None:
+    state = published(world)
+    world.store.secrets["sentry/acme/web"]["dsn"] = "https://pub:topsecret@o1.ingest.example/42"
+
+    drift = provider.check(state, program_inputs()).inputs["vault_drift"]
+
+    assert drift == {"dsn": "https://pub:***@o1.ingest.example/42"}
+
+
+def test_check_after_a_move_reads_neither_location(world: World) -> None:
+    state = published(world)
+    world.store.reads.clear()
+
+    result = provider.check(state, program_inputs(vault_path="teams/web/sentry"))
+
+    assert result.inputs["vault_drift"] == {}
+    assert world.store.reads == []
+
+
+# -- diff -----------------------------------------------------------------------------------------
+
+
+def test_diff_of_an_unchanged_project_has_no_changes(world: World) -> None:
+    state = published(world)
+
+    result = provider.diff("secret/sentry/acme/web", state, provider.check(state, program_inputs()).inputs)
+
+    assert result.changes is False
+    assert result.replaces == []
+
+
+def test_diff_of_a_rotation_is_an_update_in_place(world: World) -> None:
+    state = published(world)
+    world.catalog.keys = [OLD_KEY, NEW_KEY]
+
+    result = provider.diff("id", state, provider.check(state, program_inputs()).inputs)
+
+    assert result.changes is True
+    assert result.replaces == []
+
+
+def test_diff_of_drift_alone_is_an_update(world: World) -> None:
+    state = published(world)
+    world.store.secrets["sentry/acme/web"]["dsn"] = "https://tampered@example/1"
+
+    result = provider.diff("id", state, provider.check(state, program_inputs()).inputs)
+
+    assert result.changes is True
+    assert result.replaces == []
+
+
+def test_diff_of_a_new_path_or_mount_replaces_and_creates_before_deleting(world: World) -> None:
+    state = published(world)
+
+    moved = provider.diff("id", state, provider.check(state, program_inputs(vault_path="teams/web")).inputs)
+    remounted = provider.diff("id", state, provider.check(state, program_inputs(vault_mount="kv")).inputs)
+
+    assert moved.replaces == ["vault_path"]
+    assert remounted.replaces == ["vault_mount"]
+    assert moved.delete_before_replace is False
+
+
+def test_diff_of_a_kv_version_change_updates_in_place_so_the_same_path_is_never_deleted(world: World) -> None:
+    state = published(world)
+
+    result = provider.diff("id", state, provider.check(state, program_inputs(kv_version=1)).inputs)
+
+    assert result.changes is True
+    assert result.replaces == []
+
+
+# -- create, update, read, delete -----------------------------------------------------------------
+
+
+def test_create_publishes_only_the_tools_fields_with_managed_metadata(world: World) -> None:
+    inputs = provider.check({}, program_inputs()).inputs
+
+    result = provider.create(inputs)
+
+    assert result.id == "secret/sentry/acme/web"
+    assert world.store.published == [
+        (
+            "sentry/acme/web",
+            {
+                "dsn": OLD_KEY.public_dsn,
+                "public_key": "pkk1",
+                "project_id": "42",
+                "project_slug": "web",
+                "organization": "acme",
+                "key_id": "k1",
+            },
+            {"managed-by": "sentry-dsn-sync", "stack": "dev"},
+        )
+    ]
+    assert result.outs is not None and result.outs["vault_drift"] == {}
+
+
+def test_update_after_drift_records_no_drift_left(world: World) -> None:
+    state = published(world)
+    world.store.secrets["sentry/acme/web"]["dsn"] = "https://tampered@example/1"
+    news = provider.check(state, program_inputs()).inputs
+
+    outs = provider.update("id", state, news).outs
+
+    assert outs is not None and outs["vault_drift"] == {}
+    assert world.store.secrets["sentry/acme/web"]["dsn"] == OLD_KEY.public_dsn
+
+
+def test_read_reports_vaults_values_as_outputs_and_as_inputs(world: World) -> None:
+    state = published(world)
+    world.store.secrets["sentry/acme/web"]["key_id"] = "edited"
+    del world.store.secrets["sentry/acme/web"]["public_key"]
+
+    result = provider.read("secret/sentry/acme/web", state)
+
+    assert result.id == "secret/sentry/acme/web"
+    assert result.outs is not None and result.inputs is not None
+    assert (result.outs["key_id"], result.outs["public_key"]) == ("edited", MISSING)
+    assert result.inputs == result.outs
+    # The next check then compares against what Vault really holds: no drift, a plain dsn/key_id diff.
+    assert provider.check(result.inputs, program_inputs()).inputs["vault_drift"] == {}
+
+
+def test_read_of_a_secret_gone_from_vault_drops_it_from_state(world: World) -> None:
+    state = published(world)
+    del world.store.secrets["sentry/acme/web"]
+
+    result = provider.read("secret/sentry/acme/web", state)
+
+    assert result.id is None
+
+
+@pytest.mark.parametrize("policy", ["delete", "destroy"])
+def test_delete_applies_the_policy_of_the_current_config(world: World, policy: OnDelete) -> None:
+    state = published(world)
+    world.on_delete = policy
+
+    provider.delete("id", state)
+
+    assert world.store.removed == [("sentry/acme/web", policy)]
+
+
+def test_delete_with_retain_does_not_even_open_vault(world: World) -> None:
+    state = published(world)
+    world.on_delete = "retain"
+    world.mount_error = VaultUnavailableError("cannot reach Vault")
+
+    provider.delete("id", state)
+
+    assert world.store.removed == []
+
+
+def test_delete_falls_back_to_the_policy_in_state_when_the_config_cannot_be_read(world: World) -> None:
+    state = published(world, on_delete="destroy")
+    world.on_delete = None
+
+    provider.delete("id", state)
+
+    assert world.store.removed == [("sentry/acme/web", "destroy")]
