@@ -51,6 +51,7 @@ __all__ = [
     "decode_namespace",
     "load_settings",
     "parse_settings",
+    "parse_vault_settings",
     "render_vault_path",
 ]
 
@@ -259,7 +260,7 @@ def parse_settings(
     # An invalid team is reported on its own; it still counts as "a team was given".
     need_projects = require_projects and values.get("team") is None
     projects = _parse_projects(values.get("projects"), need_projects, problems)
-    vault = _parse_vault(values.get("vault"), env, problems)
+    vault = _parse_vault(values.get("vault"), env, problems, encrypted="vault" in set(secret_keys))
     if vault is not None and organization:
         _check_paths(projects, team, vault, organization, stack, problems)
 
@@ -511,7 +512,22 @@ def _parse_project_path(item: Mapping[str, Any], where: str, problems: _Problems
 # -- vault -------------------------------------------------------------------------------------
 
 
-def _parse_vault(raw: Any, env: Mapping[str, str], problems: _Problems) -> VaultSettings | None:
+def parse_vault_settings(
+    values: Mapping[str, Any], env: Mapping[str, str], *, secret_keys: Iterable[str] = ()
+) -> VaultSettings:
+    """Only the Vault part of the settings.
+
+    Deleting or refreshing a secret needs Vault alone; a `pulumi destroy` run
+    without the Sentry token in its environment must still be able to do it.
+    """
+    problems = _Problems()
+    vault = _parse_vault(values.get("vault"), env, problems, encrypted="vault" in set(secret_keys))
+    problems.raise_if_any()
+    assert vault is not None
+    return vault
+
+
+def _parse_vault(raw: Any, env: Mapping[str, str], problems: _Problems, *, encrypted: bool) -> VaultSettings | None:
     raw = {} if raw is None else raw
     if not isinstance(raw, dict):
         # Not echoed: a misplaced vault value may well be a token.
@@ -529,7 +545,7 @@ def _parse_vault(raw: Any, env: Mapping[str, str], problems: _Problems) -> Vault
         mount=_parse_mount(raw, problems),
         kv_version=_parse_kv_version(raw, problems),
         path_template=_parse_template(raw, problems),
-        auth=_parse_auth(raw.get("auth"), problems),
+        auth=_parse_auth(raw.get("auth"), problems, encrypted=encrypted),
         ca_cert=ca_cert,
         skip_verify=_parse_skip_verify(raw, env, problems),
         on_delete=_parse_on_delete(raw, problems),
@@ -632,7 +648,7 @@ def _parse_template(raw: Mapping[str, Any], problems: _Problems) -> str:
     return template if valid else DEFAULT_PATH_TEMPLATE
 
 
-def _parse_auth(raw: Any, problems: _Problems) -> VaultAuth:
+def _parse_auth(raw: Any, problems: _Problems, *, encrypted: bool) -> VaultAuth:
     if raw is None:
         return TokenAuth()
     if not isinstance(raw, dict):
@@ -652,7 +668,7 @@ def _parse_auth(raw: Any, problems: _Problems) -> VaultAuth:
     where = "vault.auth."
     mount = _string(raw, "mount", where, problems)
     if method == "token":
-        return TokenAuth(token=_credential(raw, "token", problems))
+        return TokenAuth(token=_credential(raw, "token", problems, encrypted=encrypted))
     if method == "kubernetes":
         return KubernetesAuth(
             role=_required(raw, "role", method, problems),
@@ -662,11 +678,11 @@ def _parse_auth(raw: Any, problems: _Problems) -> VaultAuth:
     if method == "approle":
         return AppRoleAuth(
             role_id=_required(raw, "roleId", method, problems),
-            secret_id=_credential(raw, "secretId", problems),
+            secret_id=_credential(raw, "secretId", problems, encrypted=encrypted),
             secret_id_env=_string(raw, "secretIdEnv", where, problems) or DEFAULT_SECRET_ID_ENV,
             mount=mount or "approle",
         )
-    jwt = _credential(raw, "jwt", problems)
+    jwt = _credential(raw, "jwt", problems, encrypted=encrypted)
     jwt_env = _string(raw, "jwtEnv", where, problems)
     if jwt is None and jwt_env is None and "jwt" not in raw and "jwtEnv" not in raw:
         problems.add(
@@ -683,13 +699,19 @@ def _required(raw: Mapping[str, Any], key: str, method: str, problems: _Problems
     return value or ""
 
 
-def _credential(raw: Mapping[str, Any], key: str, problems: _Problems) -> Secret | None:
+def _credential(raw: Mapping[str, Any], key: str, problems: _Problems, *, encrypted: bool) -> Secret | None:
     value = raw.get(key)
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip():
         # The value is a credential (or meant to be one): only its type is shown.
         problems.add(f"vault.auth.{key}: {_kind(value)} is not allowed; it must be a non-empty string")
+        return None
+    if not encrypted:
+        problems.add(
+            f"vault.auth.{key}: stored in plain text in the stack config; remove it and run "
+            f"`pulumi config set --secret --path vault.auth.{key} <value>`"
+        )
         return None
     return Secret(value.strip())
 

@@ -22,6 +22,7 @@ from components.config import (
     decode_namespace,
     load_settings,
     parse_settings,
+    parse_vault_settings,
     render_vault_path,
 )
 from components.errors import ConfigError
@@ -735,3 +736,27 @@ def test_load_settings_accepts_a_secret_sentry_token(pulumi_stack: None) -> None
 
     assert settings.sentry_token == Secret(SENTRY_TOKEN)
     assert settings.projects == (ProjectSpec(slug="web"),)
+
+
+@pytest.mark.parametrize(
+    "auth",
+    [
+        {"method": "token", "token": "s.plain-vault-token"},
+        {"method": "approle", "roleId": "deploy", "secretId": "plain-secret-id"},
+        {"method": "jwt", "role": "ci", "jwt": "eyJplain.jwt.value"},
+    ],
+    ids=["token", "approle", "jwt"],
+)
+def test_a_vault_credential_pulumi_stores_in_plain_text_is_refused(auth: dict[str, str]) -> None:
+    key = next(name for name in ("token", "secretId", "jwt") if name in auth)
+    problems = problems_of({**BASE, "vault": {"auth": auth}})
+    assert problems == [
+        f"vault.auth.{key}: stored in plain text in the stack config; remove it and run "
+        f"`pulumi config set --secret --path vault.auth.{key} <value>`"
+    ]
+    assert auth[key] not in "\n".join(problems)
+
+
+def test_the_vault_part_parses_without_any_sentry_setting() -> None:
+    vault = parse_vault_settings({"vault": {"mount": "kv", "onDelete": "retain"}}, {"VAULT_ADDR": "http://127.0.0.1:8200"})
+    assert (vault.mount, vault.on_delete, vault.address) == ("kv", "retain", "http://127.0.0.1:8200")

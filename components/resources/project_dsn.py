@@ -105,7 +105,11 @@ class ProjectDsnProvider(ResourceProvider):
         except SentryDsnSyncError as exc:
             return CheckResult(inputs, [CheckFailure("project_slug", str(exc))])
         try:
-            inputs["vault_drift"] = _vault_drift(olds, inputs)
+            # Opening the store checks the mount and its KV version, even on a first run.
+            store = _store(inputs)
+            inputs["vault_drift"] = _vault_drift(store, olds, inputs)
+            if _will_write(olds, inputs):
+                store.require_write_access(inputs["vault_path"], exists=bool(olds.get("dsn")))
         except VaultError as exc:
             return CheckResult(inputs, [CheckFailure(_vault_property(exc), str(exc))])
         return CheckResult(inputs, [])
@@ -176,15 +180,12 @@ def _published_values(inputs: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _vault_drift(olds: dict[str, Any], news: dict[str, Any]) -> dict[str, str]:
+def _vault_drift(store: KvStore, olds: dict[str, Any], news: dict[str, Any]) -> dict[str, str]:
     """The tool's fields that someone changed in Vault since the last publish, with their value there.
 
     Compared with the last published state, not with the new key: a rotation
     is shown by `dsn` itself, drift only by what changed behind the tool's back.
-    Opening the store checks the mount (and its KV version) even on a first
-    run or a move, where there is no previous secret to compare with.
     """
-    store = _store(news)
     if not olds.get("dsn") or any(olds.get(key) != news.get(key) for key in LOCATION_FIELDS):
         return {}  # nothing published here yet: create or replace writes every field anyway
     current = store.read(news["vault_path"])
@@ -194,6 +195,13 @@ def _vault_drift(olds: dict[str, Any], news: dict[str, Any]) -> dict[str, str]:
     # field as MISSING) is not mistaken for drift.
     in_vault = {field: _shown(data.get(field, MISSING)) for field in PUBLISHED_FIELDS}
     return {field: value for field, value in in_vault.items() if value != published[field]}
+
+
+def _will_write(olds: dict[str, Any], news: dict[str, Any]) -> bool:
+    """Whether `up` is going to write this secret, so that preview checks it may."""
+    if not olds.get("dsn") or news.get("vault_drift"):
+        return True
+    return any(olds.get(key) != news.get(key) for key in (*PUBLISHED_FIELDS, *LOCATION_FIELDS))
 
 
 def _shown(value: Any) -> str:
@@ -220,7 +228,7 @@ def _vault_property(exc: VaultError) -> str:
 
 
 def _store(props: dict[str, Any]) -> KvStore:
-    return runtime.kv_store(stack=props["stack"], mount=props["vault_mount"], kv_version=int(props["kv_version"]))
+    return runtime.kv_store(mount=props["vault_mount"], kv_version=int(props["kv_version"]))
 
 
 def _vault_fields(props: dict[str, Any]) -> dict[str, str]:
@@ -256,7 +264,7 @@ def _on_delete(props: dict[str, Any]) -> OnDelete:
     the config of the last `up`: a policy change needs an `up` before it.
     """
     try:
-        return runtime.settings(stack=props["stack"]).vault.on_delete
+        return runtime.vault_settings().on_delete
     except SentryDsnSyncError:
         recorded = props.get("on_delete")
         return recorded if recorded in ("delete", "destroy", "retain") else "delete"

@@ -14,11 +14,15 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from components.config import Settings, decode_namespace, parse_settings
+from components.config import TOP_LEVEL_KEYS, Settings, VaultSettings, decode_namespace, parse_settings, parse_vault_settings
 from components.sentry import OrganizationCatalog, shared_catalog
 from components.vault import KvStore, shared_client
 
 __all__ = ["ProviderRuntime", "runtime"]
+
+# The program refuses plain-text credentials before any provider runs, so the
+# provider's own parse need not (and, seeing only decrypted values, could not).
+_ALREADY_CHECKED = frozenset(TOP_LEVEL_KEYS)
 
 
 class ProviderRuntime:
@@ -28,38 +32,46 @@ class ProviderRuntime:
         self._lock = threading.Lock()
         self._raw_config: dict[str, Any] = {}
         self._settings: Settings | None = None
+        self._vault_settings: VaultSettings | None = None
         self._stores: dict[tuple[str, int], KvStore] = {}
 
     def configure(self, raw_config: Mapping[str, Any]) -> None:
         with self._lock:
             self._raw_config = dict(raw_config)
             self._settings = None
+            self._vault_settings = None
             # Stores hold a client logged in with the previous config's address and auth.
             self._stores.clear()
 
     def settings(self, *, stack: str) -> Settings:
         with self._lock:
             if self._settings is None:
-                # The program has validated the config already, so the
-                # plain-text token check is not repeated here.
                 self._settings = parse_settings(
                     decode_namespace(self._raw_config),
                     os.environ,
                     stack=stack,
-                    secret_keys={"sentryToken"},
+                    secret_keys=_ALREADY_CHECKED,
                     require_projects=False,
                 )
             return self._settings
 
+    def vault_settings(self) -> VaultSettings:
+        with self._lock:
+            if self._vault_settings is None:
+                self._vault_settings = parse_vault_settings(
+                    decode_namespace(self._raw_config), os.environ, secret_keys=_ALREADY_CHECKED
+                )
+            return self._vault_settings
+
     def catalog(self, *, stack: str) -> OrganizationCatalog:
         return shared_catalog(self.settings(stack=stack))
 
-    def kv_store(self, *, stack: str, mount: str, kv_version: int) -> KvStore:
-        settings = self.settings(stack=stack)
+    def kv_store(self, *, mount: str, kv_version: int) -> KvStore:
+        vault = self.vault_settings()
         with self._lock:
             store = self._stores.get((mount, kv_version))
             if store is None:
-                client = shared_client(settings.vault, env=os.environ)
+                client = shared_client(vault, env=os.environ)
                 store = KvStore(client, mount=mount, kv_version=kv_version)
                 store.check_mount()
                 self._stores[(mount, kv_version)] = store

@@ -22,7 +22,7 @@ import hvac.exceptions
 import hvac.utils
 
 from components.config import OnDelete
-from components.errors import VaultConflictError, VaultMountError
+from components.errors import VaultConflictError, VaultMountError, VaultPermissionError
 from components.vault._errors import CallSite, is_cas_conflict, vault_errors
 
 __all__ = ["DEFAULT_CAS_ATTEMPTS", "KvStore", "PublishResult", "StoredSecret"]
@@ -321,6 +321,33 @@ class KvStore:
                 self._client.secrets.kv.v2.delete_metadata_and_all_versions(path, mount_point=self.mount)
 
     # -- helpers ---------------------------------------------------------------
+
+    def require_write_access(self, path: str, *, exists: bool) -> None:
+        """Fail before writing anything when the token could not finish a publish at `path`.
+
+        `POST /v1/sys/capabilities-self`. A KV v2 publish writes the data, then
+        patches the custom metadata: without this check a policy that allows
+        the first but not the second would leave a half-published secret.
+        """
+        path = _clean(path)
+        write = "update" if exists else "create"
+        if self.kv_version == 1:
+            needed = {f"{self.mount}/{path}": write}
+        else:
+            needed = {f"{self.mount}/data/{path}": write, f"{self.mount}/metadata/{path}": "patch"}
+        with vault_errors(self._site(path="sys/capabilities-self", capability="update")):
+            granted = self._client.sys.get_capabilities(paths=list(needed))
+        missing = [
+            f"`{capability}` on `{api_path}`"
+            for api_path, capability in needed.items()
+            if not {capability, "root"} & set(granted.get(api_path) or granted.get("data", {}).get(api_path) or [])
+        ]
+        if missing:
+            raise VaultPermissionError(
+                f"the Vault token's policy lacks {' and '.join(missing)}, so publishing would fail or stop "
+                "half-way; nothing was written. Grant them (docs/vault-policy.hcl lists what the tool needs).",
+                path=f"{self.mount}/{path}",
+            )
 
     def _site(self, *, path: str = "", capability: str = "") -> CallSite:
         return CallSite(

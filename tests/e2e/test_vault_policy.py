@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import hvac
 import pytest
 
 from devenv.pulumi_cli import REPO_ROOT, PulumiProject
@@ -40,3 +41,28 @@ def test_documented_policy_covers_publish_rotation_and_delete(
     assert metadata["data"]["current_version"] == 2
     assert metadata["data"]["custom_metadata"]["managed-by"] == "sentry-dsn-sync"
     assert metadata["data"]["versions"]["2"]["deletion_time"], "destroy soft-deleted the latest version"
+
+
+def test_a_policy_missing_a_capability_fails_preview_naming_it_and_nothing_is_written(
+    pulumi_project: PulumiProject, openbao: Any, vault_mount: str
+) -> None:
+    root = openbao.client()
+    rules = Path(POLICY).read_text().replace('"secret/', f'"{vault_mount}/').replace("/mounts/secret", f"/mounts/{vault_mount}")
+    # Data may be written, but the custom metadata may not: a publish would stop half-way.
+    rules = rules.replace('capabilities = ["read", "patch", "delete"]', 'capabilities = ["read", "delete"]')
+    root.sys.create_or_update_policy(name=f"no-patch-{vault_mount}", policy=rules)
+    pulumi_project.extra_env["VAULT_TOKEN"] = root.auth.token.create(policies=[f"no-patch-{vault_mount}"], ttl="10m")[
+        "auth"
+    ]["client_token"]
+    configure(pulumi_project, organization="acme", projects=["api"])
+
+    result = pulumi_project.preview(STACK, check=False)
+
+    shown = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f"lacks `patch` on `{vault_mount}/metadata/sentry/acme/api`" in shown, shown
+    assert "Traceback" not in shown
+    up = pulumi_project.up(STACK, "--skip-preview", check=False)
+    assert up.returncode != 0
+    with pytest.raises(hvac.exceptions.InvalidPath):
+        root.secrets.kv.v2.list_secrets(path="", mount_point=vault_mount)

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from components.config import OnDelete, Settings, parse_settings
-from components.errors import ConfigError, SentryNotFoundError, VaultMountError, VaultUnavailableError
+from components.config import OnDelete, VaultSettings, parse_vault_settings
+from components.errors import ConfigError, SentryNotFoundError, VaultMountError, VaultPermissionError, VaultUnavailableError
 from components.resources import project_dsn
 from components.resources.project_dsn import MISSING, ProjectDsnArgs, ProjectDsnProvider
 from components.resources.runtime import runtime
@@ -65,6 +65,13 @@ class FakeStore:
         self.published: list[tuple[str, dict[str, str], dict[str, str]]] = []
         self.removed: list[tuple[str, OnDelete]] = []
         self.reads: list[str] = []
+        self.access_checks: list[tuple[str, bool]] = []
+        self.denied: VaultPermissionError | None = None
+
+    def require_write_access(self, path: str, *, exists: bool) -> None:
+        self.access_checks.append((path, exists))
+        if self.denied is not None:
+            raise self.denied
 
     def read(self, path: str) -> StoredSecret | None:
         self.reads.append(path)
@@ -93,19 +100,17 @@ class World:
         self.mount_error: Exception | None = None
         self.on_delete: OnDelete | None = "delete"
 
-    def kv_store(self, *, stack: str, mount: str, kv_version: int) -> FakeStore:
+    def kv_store(self, *, mount: str, kv_version: int) -> FakeStore:
         if self.mount_error is not None:
             raise self.mount_error
         self.opened.append((mount, kv_version))
         return self.store
 
-    def settings(self, *, stack: str) -> Settings:
+    def vault_settings(self) -> VaultSettings:
         if self.on_delete is None:
             raise ConfigError("invalid configuration in namespace 'sentry-dsn-sync'")
-        env = {"SENTRY_AUTH_TOKEN": "t", "VAULT_ADDR": "http://127.0.0.1:1"}
-        return parse_settings(
-            {"organization": "acme", "vault": {"onDelete": self.on_delete}}, env, stack=stack, require_projects=False
-        )
+        # No Sentry token here: deleting needs Vault alone.
+        return parse_vault_settings({"vault": {"onDelete": self.on_delete}}, {"VAULT_ADDR": "http://127.0.0.1:1"})
 
 
 @pytest.fixture
@@ -113,7 +118,7 @@ def world(monkeypatch: pytest.MonkeyPatch) -> World:
     world = World()
     monkeypatch.setattr(runtime, "catalog", lambda *, stack: world.catalog)
     monkeypatch.setattr(runtime, "kv_store", world.kv_store)
-    monkeypatch.setattr(runtime, "settings", world.settings)
+    monkeypatch.setattr(runtime, "vault_settings", world.vault_settings)
     return world
 
 
@@ -388,3 +393,24 @@ def test_delete_falls_back_to_the_policy_in_state_when_the_config_cannot_be_read
     provider.delete("id", state)
 
     assert world.store.removed == [("sentry/acme/web", "destroy")]
+
+
+def test_check_asks_for_write_access_only_when_up_will_write(world: World) -> None:
+    first = provider.check({}, program_inputs())
+    assert not first.failures
+    assert world.store.access_checks == [("sentry/acme/web", False)]
+
+    world.store.access_checks.clear()
+    published = provider.create(first.inputs).outs
+    world.store.access_checks.clear()
+    provider.check(published, program_inputs())
+    assert world.store.access_checks == [], "a no-op run costs no extra Vault request"
+
+
+def test_missing_write_access_fails_check_before_anything_is_written(world: World) -> None:
+    world.store.denied = VaultPermissionError("the Vault token's policy lacks `patch` on `secret/metadata/sentry/acme/web`")
+    result = provider.check({}, program_inputs())
+    assert [(f.property, f.reason) for f in result.failures] == [
+        ("vault_path", "the Vault token's policy lacks `patch` on `secret/metadata/sentry/acme/web`")
+    ]
+    assert world.store.published == []
