@@ -108,11 +108,9 @@ def project_summary_json_bytes(project: Project, access: tuple[str, ...]) -> byt
     return encode(project_summary_json(project, access=list(access)))
 
 
-@lru_cache(maxsize=16384)
-def _project_summary(project: Project) -> dict[str, Any]:
+def _project_basics(project: Project, *, access: list[str]) -> dict[str, Any]:
+    """The fields Sentry's list and detail serializers of a project both render."""
     return {
-        "latestDeploys": None,
-        "options": {},
         "id": str(project.id),
         "slug": project.slug,
         "name": project.name,
@@ -123,9 +121,18 @@ def _project_summary(project: Project) -> dict[str, Any]:
         "features": [],
         "firstEvent": None,
         "firstTransactionEvent": False,
-        "access": [],
+        "access": access,
         "hasAccess": True,
         **_HAS_FLAGS,
+    }
+
+
+@lru_cache(maxsize=16384)
+def _project_summary(project: Project) -> dict[str, Any]:
+    return {
+        "latestDeploys": None,
+        "options": {},
+        **_project_basics(project, access=[]),
         "team": _team_json(project.teams[0]) if project.teams else None,
         "teams": [_team_json(t) for t in project.teams],
         "platforms": [project.platform] if project.platform else [],
@@ -140,19 +147,7 @@ def project_detail_json(
 ) -> dict[str, Any]:
     """One project as `DetailedProjectSerializer` renders it (getProject)."""
     body: dict[str, Any] = {
-        "id": str(project.id),
-        "slug": project.slug,
-        "name": project.name,
-        "platform": project.platform,
-        "dateCreated": format_timestamp(project.date_created),
-        "isBookmarked": False,
-        "isMember": True,
-        "features": [],
-        "firstEvent": None,
-        "firstTransactionEvent": False,
-        "access": access,
-        "hasAccess": True,
-        **_HAS_FLAGS,
+        **_project_basics(project, access=access),
         "isInternal": False,
         "isPublic": False,
         "avatar": {"avatarType": "letter_avatar", "avatarUuid": None, "avatarUrl": None},
