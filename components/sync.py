@@ -38,19 +38,15 @@ class SentryDsnSync(pulumi.ComponentResource):
         super().__init__("sentry-dsn-sync:index:SentryDsnSync", name, None, opts)
         settings = args.settings
         stack = pulumi.get_stack()
-        children = {
-            spec.slug: ProjectDsn(
-                spec.slug,
-                _project_args(settings, spec, stack),
-                pulumi.ResourceOptions(parent=self),
-            )
-            for spec in _all_projects(settings, _team_project_slugs(args))
-        }
-        self.dsns = pulumi.Output.all(**{slug: child.dsn for slug, child in children.items()})
-        self.projects = pulumi.Output.all(
-            **{slug: _project_summary(child) for slug, child in children.items()}
-        )
-        self.register_outputs({"dsns": self.dsns, "projects": self.projects})
+        project_args = [
+            _project_args(settings, spec, stack) for spec in _all_projects(settings, _team_project_slugs(args))
+        ]
+        children = [ProjectDsn(a.project, a, pulumi.ResourceOptions(parent=self)) for a in project_args]
+        self.projects = _summaries(project_args, children)
+        self.dsns = self.projects.apply(lambda projects: {slug: p["dsn"] for slug, p in projects.items()})
+        # Not repeated as the component's own outputs: the stack exports them, and a
+        # second copy in state would cost about 400 bytes per project.
+        self.register_outputs({})
 
 
 def _team_project_slugs(args: SentryDsnSyncArgs) -> tuple[str, ...]:
@@ -79,7 +75,6 @@ def _project_args(settings: Settings, spec: ProjectSpec, stack: str) -> ProjectD
         organization=settings.organization,
         project=spec.slug,
         stack=stack,
-        sentry_url=settings.sentry_url,
         vault_mount=vault.mount,
         vault_path=path,
         kv_version=vault.kv_version,
@@ -89,11 +84,28 @@ def _project_args(settings: Settings, spec: ProjectSpec, stack: str) -> ProjectD
     )
 
 
-def _project_summary(child: ProjectDsn) -> pulumi.Output[dict[str, str]]:
-    return pulumi.Output.all(
-        projectId=child.project_id,
-        keyId=child.key_id,
-        keyLabel=child.key_label,
-        dsn=child.dsn,
-        vaultPath=pulumi.Output.concat(child.vault_mount, "/", child.vault_path),
+def _summaries(
+    project_args: list[ProjectDsnArgs], children: list[ProjectDsn]
+) -> pulumi.Output[dict[str, dict[str, str]]]:
+    """`{slug: {projectId, keyId, keyLabel, dsn, vaultPath}}`, resolved in one step.
+
+    One `Output.all` over every child's four values, instead of one or two per
+    project: at hundreds of projects the program spends its time resolving outputs.
+    """
+    values = pulumi.Output.all(
+        *(output for child in children for output in (child.project_id, child.key_id, child.key_label, child.dsn))
     )
+
+    def shape(resolved: list[str]) -> dict[str, dict[str, str]]:
+        return {
+            args.project: {
+                "projectId": resolved[4 * index],
+                "keyId": resolved[4 * index + 1],
+                "keyLabel": resolved[4 * index + 2],
+                "dsn": resolved[4 * index + 3],
+                "vaultPath": f"{args.vault_mount}/{args.vault_path}",
+            }
+            for index, args in enumerate(project_args)
+        }
+
+    return values.apply(shape)

@@ -66,7 +66,6 @@ class ProjectDsnArgs:
     organization: str
     project: str
     stack: str
-    sentry_url: str
     vault_mount: str
     vault_path: str
     kv_version: int
@@ -79,7 +78,6 @@ class ProjectDsnArgs:
             "organization": self.organization,
             "project_slug": self.project,
             "stack": self.stack,
-            "sentry_url": self.sentry_url,
             "vault_mount": self.vault_mount,
             "vault_path": self.vault_path,
             "kv_version": self.kv_version,
@@ -271,25 +269,19 @@ def _on_delete(props: dict[str, Any]) -> OnDelete:
 
 
 class ProjectDsn(Resource, module="sentry-dsn-sync", name="ProjectDsn"):
-    """The published DSN of one Sentry project and where it lives in Vault."""
+    """The published DSN of one Sentry project and where it lives in Vault.
+
+    Its state also holds `public_key`, `key_created`, `vault_drift` and the
+    other inputs, for `pulumi preview --diff` and `pulumi stack export`; only
+    the outputs the component reads are declared here, because every declared
+    property is one more value the program sends and resolves per project.
+    """
 
     dsn: pulumi.Output[str]
-    public_key: pulumi.Output[str]
     project_id: pulumi.Output[str]
-    project_slug: pulumi.Output[str]
-    organization: pulumi.Output[str]
     key_id: pulumi.Output[str]
     key_label: pulumi.Output[str]
-    key_created: pulumi.Output[str]
-    vault_mount: pulumi.Output[str]
-    vault_path: pulumi.Output[str]
-    kv_version: pulumi.Output[int]
-    on_delete: pulumi.Output[str]
-    # The tool's fields someone changed by hand in Vault, as found by the last check (empty once repaired).
-    vault_drift: pulumi.Output[dict[str, str]]
 
     def __init__(self, name: str, args: ProjectDsnArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        outputs = dict.fromkeys(
-            ("dsn", "public_key", "project_id", "key_id", "key_label", "key_created", "vault_drift")
-        )
+        outputs = dict.fromkeys(("dsn", "project_id", "key_id", "key_label"))
         super().__init__(ProjectDsnProvider(), name, {**args.to_inputs(), **outputs}, opts)

@@ -131,7 +131,6 @@ def program_inputs(**changes: Any) -> dict[str, Any]:
         organization="acme",
         project="web",
         stack="dev",
-        sentry_url="https://sentry.example/",
         vault_mount="secret",
         vault_path="sentry/acme/web",
         kv_version=2,

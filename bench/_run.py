@@ -1,0 +1,280 @@
+"""Run the tool and the floor at one N and measure every step; the only module that starts things."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench._procwatch import ProcessWatcher
+from bench._profile import profiling_venv, summarize
+from bench._vault import AuditLog, audited_dev_server, count_kv_calls
+from bench.report import SizeResult, StepMeasure, state_breakdown
+from devenv.openbao import OpenBaoServer, wait_for_kv_v2
+from devenv.pulumi_cli import REPO_ROOT, PulumiProject, copy_project, toolchain_bin
+from sentry_simulator.testing import SimulatorAdmin, start_simulator_process, stop_simulator_process
+
+__all__ = ["Bench", "bench_environment", "snapshot_components"]
+
+ORG = "bench"
+TOKEN = "bench-token"
+STACK = "bench"
+FLOOR_DIR = Path(__file__).resolve().parent / "floor"
+MARKER_VAR = "SENTRY_DSN_SYNC_BENCH_RUN"
+
+
+def project_slugs(n: int) -> list[str]:
+    """The slugs `--generate-projects` gives (sentry_simulator.seed.generate_seed)."""
+    return [f"project-{p:04d}" for p in range(n)]
+
+
+@dataclass
+class Bench:
+    """One audited OpenBao and a work dir; per N, a fresh simulator and fresh tool and floor stacks."""
+
+    work: Path
+    vault: OpenBaoServer
+    audit: AuditLog
+    bin_dir: Path
+    keys_per_project: int
+    latency_ms: int
+    repeat: int
+    log: Callable[[str], None]
+    # Put first on the tool's PYTHONPATH: a patched copy of `components/` to measure before changing it.
+    tool_pythonpath: Path | None = None
+    # The simulator of the size being measured.
+    admin: SimulatorAdmin | None = None
+
+    def run_size(self, n: int, *, profile: bool = False) -> tuple[SizeResult, str | None]:
+        """Every step at N; with `profile`, then a sampled no-op up too (kept out of the timings)."""
+        # A simulator of exactly N projects, so the org-wide reads cover what the stack configures.
+        extra = ["--generate-projects", str(n), "--generate-keys-per-project", str(self.keys_per_project)]
+        process, url = start_simulator_process(None, extra_args=extra)
+        try:
+            self.admin = admin = SimulatorAdmin(url)
+            if self.latency_ms:
+                admin.inject_fault(latency_ms=self.latency_ms)
+            result = self._steps(n, url, admin)
+            report = self._profile_noop(n, url) if profile else None
+        finally:
+            stop_simulator_process(process)
+        return result, report
+
+    def _steps(self, n: int, sentry_url: str, admin: SimulatorAdmin) -> SizeResult:
+        tool = self._tool_project(n, sentry_url)
+        floor = self._floor_project(n)
+        mount = f"bench-{n}"
+        tool_steps: dict[str, StepMeasure] = {}
+        floor_steps: dict[str, StepMeasure] = {}
+        # Interleaved, so that load from anything else on the machine hits both alike.
+        floor_steps["first"] = self._measure(floor, "up", "floor first up", mount=None)
+        tool_steps["first"] = self._measure(tool, "up", "tool first up", mount=mount)
+        floor_steps["noop"] = self._best_of(floor, "up", "floor no-op up", mount=None)
+        tool_steps["noop"] = self._best_of(tool, "up", "tool no-op up", mount=mount)
+        floor_steps["preview"] = self._measure(floor, "preview", "floor preview", mount=None)
+        admin.rotate_key(ORG, project_slugs(n)[0], label="Bench rotation")
+        tool_steps["preview"] = self._measure(tool, "preview", "tool preview (1 rotated)", mount=mount)
+        tool_steps["rotated_up"] = self._measure(tool, "up", "tool up (1 rotated)", mount=mount)
+        tool_state = tool.export_state(STACK)
+        floor_state = floor.export_state(STACK)
+        return SizeResult(
+            projects=n,
+            keys=n * self.keys_per_project,
+            rotated=1,
+            tool=tool_steps,
+            floor=floor_steps,
+            tool_state_bytes=_state_bytes(tool_state),
+            floor_state_bytes=_state_bytes(floor_state),
+            tool_provider_bytes=_provider_bytes(tool_state, "ProjectDsn"),
+            floor_provider_bytes=_provider_bytes(floor_state, "Noop"),
+            tool_state_parts=state_breakdown(tool_state, custom_type_suffix="ProjectDsn"),
+            floor_state_parts=state_breakdown(floor_state, custom_type_suffix="Noop"),
+        )
+
+    def _profile_noop(self, n: int, sentry_url: str) -> str:
+        tool = self._tool_project(n, sentry_url, fresh=False)
+        provider_out = self.work / "profile" / f"provider-{n}.stacks"
+        program_out = self.work / "profile" / f"program-{n}.stacks"
+        for out in (provider_out, program_out):
+            out.unlink(missing_ok=True)
+        # The engine starts the provider with the python of the `virtualenv` option, the language
+        # host the program with PULUMI_PYTHON_CMD: both point at the sampling wrapper.
+        fake_venv = profiling_venv(self.work / "profile", provider_out=provider_out, program_out=program_out)
+        _set_virtualenv(tool.project_dir, fake_venv)
+        self.log(f"N={n}: profiling a no-op up of the tool")
+        started = time.perf_counter()
+        try:
+            tool.run("up", "--yes", "--skip-preview", "--stack", STACK,
+                     env={"PULUMI_PYTHON_CMD": str(fake_venv / "bin" / "python")})
+        finally:
+            seconds = time.perf_counter() - started
+            _set_virtualenv(tool.project_dir, Path(sys.prefix))
+        sections = [f"## Where the time goes (no-op up of the tool, N={n}, sampled)", "",
+                    f"The profiled run took {seconds:.1f} s (the sampler slows it). Collapsed stacks: "
+                    f"`{provider_out.relative_to(self.work.parent) if provider_out.is_relative_to(self.work.parent) else provider_out}`"
+                    " and the program's beside it."]
+        for title, out in (("dynamic provider process", provider_out), ("program process", program_out)):
+            body = summarize(out.read_text().splitlines()) if out.exists() else "The sampler wrote nothing."
+            sections += ["", f"### The {title}", "", body]
+        return "\n".join(sections)
+
+    # -- projects ------------------------------------------------------------------
+
+    def _project(self, name: str, source: Callable[[Path], Path], extra: dict[str, str]) -> PulumiProject:
+        return PulumiProject(
+            project_dir=source(self.work / name / "project"),
+            backend_dir=self.work / name / "state",
+            bin_dir=self.bin_dir,
+            extra_env={MARKER_VAR: f"{name}-{uuid.uuid4().hex}", **extra},
+        )
+
+    def _tool_project(self, n: int, sentry_url: str, *, fresh: bool = True) -> PulumiProject:
+        name = f"tool-{n}"
+        mount = f"bench-{n}"
+        env = {"SENTRY_URL": sentry_url, "SENTRY_AUTH_TOKEN": TOKEN,
+               "VAULT_ADDR": self.vault.address, "VAULT_TOKEN": self.vault.root_token}
+        if self.tool_pythonpath is not None:
+            # PYTHONPATH is searched before the editable install's finder, in the program and the provider.
+            env["PYTHONPATH"] = str(self.tool_pythonpath)
+        if not fresh:
+            return PulumiProject(project_dir=self.work / name / "project", backend_dir=self.work / name / "state",
+                                 bin_dir=self.bin_dir, extra_env={MARKER_VAR: f"{name}-profile", **env})
+        shutil.rmtree(self.work / name, ignore_errors=True)
+        project = self._project(name, copy_project, env)
+        self.vault.client().sys.enable_secrets_engine("kv", path=mount, options={"version": "2"})
+        wait_for_kv_v2(self.vault, mount)
+        project.init_stack(STACK)
+        project.set_config(STACK, "sentry-dsn-sync:organization", ORG)
+        project.set_config(STACK, "sentry-dsn-sync:projects", project_slugs(n))
+        project.set_config(STACK, "sentry-dsn-sync:vault", {"mount": mount})
+        return project
+
+    def _floor_project(self, n: int) -> PulumiProject:
+        name = f"floor-{n}"
+        shutil.rmtree(self.work / name, ignore_errors=True)
+        project_dir = self.work / name / "project"
+        # Same interpreter as the tool; the floor's provider module is found on PYTHONPATH.
+        project = self._project(name, lambda d: _copy_floor(d), {"PYTHONPATH": str(project_dir)})
+        project.init_stack(STACK)
+        project.set_config(STACK, "count", n)
+        return project
+
+    # -- measuring -----------------------------------------------------------------
+
+    def _best_of(self, project: PulumiProject, command: str, label: str, *, mount: str | None) -> StepMeasure:
+        """The fastest of `repeat` identical runs; counts from the first (they are the same each time)."""
+        runs = [self._measure(project, command, label, mount=mount) for _ in range(self.repeat)]
+        fastest = min(runs, key=lambda m: m.seconds)
+        return StepMeasure(**{**runs[0].__dict__, "seconds": fastest.seconds})
+
+    def _measure(self, project: PulumiProject, command: str, label: str, *, mount: str | None) -> StepMeasure:
+        args = ["up", "--yes", "--skip-preview"] if command == "up" else ["preview", "--diff"]
+        assert self.admin is not None
+        self.admin.reset_requests()
+        offset = self.audit.mark()
+        watcher = ProcessWatcher(project.extra_env[MARKER_VAR])
+        watcher.start()
+        started = time.perf_counter()
+        try:
+            project.run(*args, "--stack", STACK)
+        finally:
+            seconds = time.perf_counter() - started
+            stats = watcher.stop()
+        sentry = self.admin.request_count() if mount else None
+        if mount is None and self.admin.request_count():
+            raise RuntimeError(f"{label}: the floor must not call Sentry")
+        vault = count_kv_calls(self.audit.since(offset), mount=mount) if mount else None
+        step = StepMeasure(
+            seconds=seconds,
+            sentry_requests=sentry,
+            vault_reads=vault.reads if vault else None,
+            vault_writes=vault.writes if vault else None,
+            vault_other=vault.other if vault else None,
+            provider_peak_rss_kb=stats.peak_rss_kb.get("provider"),
+            provider_cpu_seconds=stats.cpu_seconds.get("provider"),
+            program_cpu_seconds=stats.cpu_seconds.get("program"),
+        )
+        counts = "" if vault is None else (f", Sentry {sentry} requests, Vault {vault.reads} reads / "
+                                           f"{vault.writes} writes")
+        self.log(f"  {label}: {seconds:.2f} s{counts}")
+        return step
+
+
+def _copy_floor(destination: Path) -> Path:
+    destination.mkdir(parents=True, exist_ok=True)
+    for name in ("Pulumi.yaml", "__main__.py", "floor_provider.py"):
+        shutil.copy2(FLOOR_DIR / name, destination / name)
+    _set_virtualenv(destination, Path(sys.prefix))
+    (destination / "stacks").mkdir(exist_ok=True)
+    return destination
+
+
+def snapshot_components(work: Path) -> tuple[Path, str]:
+    """Copy `components/` into the work dir and describe which version it is.
+
+    Others may edit the tree while a run of several minutes goes on; the tool
+    then runs from this copy (first on its PYTHONPATH), so every step of one
+    run measures the same code.
+    """
+    source = REPO_ROOT / "components"
+    target = work / "components-snapshot"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target / "components", ignore=shutil.ignore_patterns("__pycache__"))
+    digest = hashlib.sha256()
+    for path in sorted((target / "components").rglob("*.py")):
+        digest.update(path.relative_to(target).as_posix().encode())
+        digest.update(path.read_bytes())
+    head = _git("rev-parse", "--short", "HEAD")
+    dirty = _git("status", "--porcelain", "--", "components")
+    state = f"commit {head}" + (" plus uncommitted changes" if dirty else "")
+    return target, f"components/ as of {state} (sha256 of its .py files {digest.hexdigest()[:12]})"
+
+
+def _git(*args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+    return done.stdout.strip() if done.returncode == 0 else "unknown"
+
+
+def _set_virtualenv(project_dir: Path, venv: Path) -> None:
+    """Point the project's `virtualenv` runtime option at `venv`: the engine starts the provider from it."""
+    pulumi_yaml = project_dir / "Pulumi.yaml"
+    lines = [
+        f"    virtualenv: {venv}" if line.strip().startswith("virtualenv:") else line
+        for line in pulumi_yaml.read_text().splitlines()
+    ]
+    pulumi_yaml.write_text("\n".join(lines) + "\n")
+
+
+def _state_bytes(state: dict[str, Any]) -> int:
+    """Bytes of the stack's state as compact JSON (the file backend stores it so, gzip aside)."""
+    return len(json.dumps(state, separators=(",", ":")).encode())
+
+
+def _provider_bytes(state: dict[str, Any], type_suffix: str) -> int:
+    """Bytes of one resource's serialized `__provider` (the largest, should they differ)."""
+    sizes = [
+        len(json.dumps(resource.get("inputs", {}).get("__provider"), separators=(",", ":")).encode())
+        for resource in state["deployment"].get("resources", [])
+        if str(resource.get("type", "")).endswith(type_suffix)
+    ]
+    return max(sizes, default=0)
+
+
+@contextmanager
+def bench_environment(
+    work: Path, *, keys_per_project: int, latency_ms: int, repeat: int, log: Callable[[str], None],
+    tool_pythonpath: Path | None = None,
+) -> Iterator[Bench]:
+    """An audited OpenBao dev server for the whole run, stopped on exit."""
+    with audited_dev_server() as (vault, audit):
+        yield Bench(work=work, vault=vault, audit=audit, bin_dir=toolchain_bin(), keys_per_project=keys_per_project,
+                    latency_ms=latency_ms, repeat=repeat, log=log, tool_pythonpath=tool_pythonpath)

@@ -1,0 +1,40 @@
+"""The PNG chart of wall time against N, tool beside floor."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench.report import SizeResult
+
+__all__ = ["write_chart"]
+
+
+def write_chart(results: Sequence[SizeResult], path: Path, *, latency_ms: int) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on CI or a server
+    import matplotlib.pyplot as plt
+
+    sizes = [r.projects for r in results]
+    figure, axes = plt.subplots(figsize=(7, 4.5), dpi=120)
+    series = [
+        ("tool: first up", [r.tool["first"].seconds for r in results], "tab:blue", "-"),
+        ("tool: no-op up", [r.tool["noop"].seconds for r in results], "tab:blue", "--"),
+        ("tool: preview, 1 rotated", [r.tool["preview"].seconds for r in results], "tab:blue", ":"),
+        ("floor: first up", [r.floor["first"].seconds for r in results], "tab:gray", "-"),
+        ("floor: no-op up", [r.floor["noop"].seconds for r in results], "tab:gray", "--"),
+        ("floor: preview", [r.floor["preview"].seconds for r in results], "tab:gray", ":"),
+    ]
+    for label, seconds, color, style in series:
+        axes.plot(sizes, seconds, marker="o", color=color, linestyle=style, label=label)
+    axes.set_xlabel("projects (N)")
+    axes.set_ylabel("wall time of the pulumi command (s)")
+    axes.set_title(f"sentry-dsn-sync vs N no-I/O dynamic resources (Sentry latency {latency_ms} ms)")
+    axes.set_xticks(sizes)
+    axes.set_ylim(bottom=0)
+    axes.grid(True, alpha=0.3)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
