@@ -137,8 +137,10 @@ class PulumiProject:
 
     def outputs(self, stack: str) -> dict[str, Any]:
         result = self.run("stack", "output", "--json", "--show-secrets", "--stack", stack)
-        return json.loads(result.stdout or "{}")
+        outputs: dict[str, Any] = json.loads(result.stdout or "{}")
+        return outputs
 
     def export_state(self, stack: str) -> dict[str, Any]:
         result = self.run("stack", "export", "--stack", stack)
-        return json.loads(result.stdout)
+        state: dict[str, Any] = json.loads(result.stdout)
+        return state

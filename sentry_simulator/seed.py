@@ -58,7 +58,7 @@ def derive_hex(*parts: str) -> str:
 def derive_int(*parts: str, digits: int = 16) -> int:
     """A positive id with Sentry's 16-digit shape, stable for the same parts."""
     value = int(hashlib.sha256("/".join(parts).encode()).hexdigest(), 16)
-    floor = 10 ** (digits - 1)
+    floor: int = 10 ** (digits - 1)
     return floor + value % (9 * floor)
 
 

@@ -24,7 +24,7 @@ the value written to Vault is, by construction, the one the preview showed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import pulumi
@@ -226,7 +226,9 @@ def _vault_property(exc: VaultError) -> str:
 
 
 def _store(props: dict[str, Any]) -> KvStore:
-    return runtime.kv_store(mount=props["vault_mount"], kv_version=int(props["kv_version"]))
+    # Config parsing allows only 1 and 2; state written by this tool holds nothing else.
+    kv_version: Literal[1, 2] = 1 if int(props["kv_version"]) == 1 else 2
+    return runtime.kv_store(mount=props["vault_mount"], kv_version=kv_version)
 
 
 def _vault_fields(props: dict[str, Any]) -> dict[str, str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from components.config import TOP_LEVEL_KEYS, Settings, VaultSettings, decode_namespace, parse_settings, parse_vault_settings
 from components.sentry import OrganizationCatalog, shared_catalog
@@ -66,7 +66,7 @@ class ProviderRuntime:
     def catalog(self, *, stack: str) -> OrganizationCatalog:
         return shared_catalog(self.settings(stack=stack))
 
-    def kv_store(self, *, mount: str, kv_version: int) -> KvStore:
+    def kv_store(self, *, mount: str, kv_version: Literal[1, 2]) -> KvStore:
         vault = self.vault_settings()
         with self._lock:
             store = self._stores.get((mount, kv_version))

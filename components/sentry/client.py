@@ -80,7 +80,7 @@ class RetryPolicy:
 
     def backoff(self, attempt: int) -> float:
         """Exponential from `base_delay`, plus up to `jitter` seconds so parallel callers spread out."""
-        delay = self.base_delay * (2 ** (attempt - 1))
+        delay = float(self.base_delay * (2 ** (attempt - 1)))
         if self.jitter > 0:
             delay += random.uniform(0, self.jitter)
         return min(self.max_delay, delay)
