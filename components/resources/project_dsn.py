@@ -8,9 +8,9 @@ the value written to Vault is, by construction, the one the preview showed.
   the chosen key into the inputs, so `pulumi preview --diff` shows a rotation
   as `dsn: old => new` instead of an unknown. It also reads the Vault secret
   and records fields someone changed by hand in `vault_drift`, so drift shows
-  up in a plain preview without `--refresh`.
-  It also checks the Vault mount, so a wrong `kvVersion` fails the preview
-  of the very first run, before anything is written.
+  up in a plain preview without `--refresh`. Opening the store checks the
+  Vault mount, so a wrong `kvVersion` fails the preview of the very first
+  run, and when a write is coming it checks the token may make it.
 * `diff` replaces the resource only when the secret moves (mount or path);
   a `kvVersion` change keeps the location and is an update, so the new write
   is never followed by a delete of the same path.
@@ -40,7 +40,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from components.config import OnDelete
+from components.config import ON_DELETE_CHOICES, OnDelete
 from components.errors import SentryDsnSyncError, VaultError, VaultMountError
 from components.resources.runtime import runtime
 from components.sentry import choose_key
@@ -184,7 +184,7 @@ def _vault_drift(store: KvStore, olds: dict[str, Any], news: dict[str, Any]) -> 
     Compared with the last published state, not with the new key: a rotation
     is shown by `dsn` itself, drift only by what changed behind the tool's back.
     """
-    if not olds.get("dsn") or any(olds.get(key) != news.get(key) for key in LOCATION_FIELDS):
+    if not olds.get("dsn") or _moved(olds, news):
         return {}  # nothing published here yet: create or replace writes every field anyway
     current = store.read(news["vault_path"])
     data = current.data if current is not None else {}
@@ -197,9 +197,14 @@ def _vault_drift(store: KvStore, olds: dict[str, Any], news: dict[str, Any]) -> 
 
 def _will_write(olds: dict[str, Any], news: dict[str, Any]) -> bool:
     """Whether `up` is going to write this secret, so that preview checks it may."""
-    if not olds.get("dsn") or news.get("vault_drift"):
+    if not olds.get("dsn") or news.get("vault_drift") or _moved(olds, news):
         return True
-    return any(olds.get(key) != news.get(key) for key in (*PUBLISHED_FIELDS, *LOCATION_FIELDS))
+    return any(olds.get(key) != news.get(key) for key in PUBLISHED_FIELDS)
+
+
+def _moved(olds: dict[str, Any], news: dict[str, Any]) -> bool:
+    """Whether the secret's location (mount or path) changes, which makes the update a replace."""
+    return any(olds.get(key) != news.get(key) for key in LOCATION_FIELDS)
 
 
 def _shown(value: Any) -> str:
@@ -267,7 +272,7 @@ def _on_delete(props: dict[str, Any]) -> OnDelete:
         return runtime.vault_settings().on_delete
     except SentryDsnSyncError:
         recorded = props.get("on_delete")
-        return recorded if recorded in ("delete", "destroy", "retain") else "delete"
+        return recorded if recorded in ON_DELETE_CHOICES else "delete"
 
 
 class ProjectDsn(Resource, module="sentry-dsn-sync", name="ProjectDsn"):

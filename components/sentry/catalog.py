@@ -9,7 +9,7 @@ keeps a run at hundreds of projects fast and under Sentry's rate limits.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -93,13 +93,16 @@ class _Snapshot:
         if document["projects"] is not None:
             listed = [Project(**{**raw, "team_slugs": tuple(raw["team_slugs"])}) for raw in document["projects"]]
             projects = {project.slug: project for project in listed}
-        by_project: dict[int, list[ProjectKey]] | None = None
-        if document["keys"] is not None:
-            by_project = {}
-            for raw in document["keys"]:
-                key = _key_from_json(raw)
-                by_project.setdefault(key.project_id, []).append(key)
+        keys = document["keys"]
+        by_project = None if keys is None else _by_project(_key_from_json(raw) for raw in keys)
         return cls(projects=projects, keys_by_project=by_project)
+
+
+def _by_project(keys: Iterable[ProjectKey]) -> dict[int, list[ProjectKey]]:
+    grouped: dict[int, list[ProjectKey]] = {}
+    for key in keys:
+        grouped.setdefault(key.project_id, []).append(key)
+    return grouped
 
 
 def _key_to_json(key: ProjectKey) -> dict[str, Any]:
@@ -193,10 +196,7 @@ class OrganizationCatalog:
         except (SentryNotFoundError, SentryPermissionError):
             # Self-hosted releases before the org-wide keys endpoint answer 404; narrow tokens 403.
             return _Snapshot(projects=projects, keys_by_project=None)
-        by_project: dict[int, list[ProjectKey]] = {}
-        for key in keys:
-            by_project.setdefault(key.project_id, []).append(key)
-        return _Snapshot(projects=projects, keys_by_project=by_project)
+        return _Snapshot(projects=projects, keys_by_project=_by_project(keys))
 
 
 @dataclass(frozen=True)
