@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import compileall
 import hashlib
 import json
 import shutil
@@ -213,6 +214,7 @@ def _copy_floor(destination: Path) -> Path:
     destination.mkdir(parents=True, exist_ok=True)
     for name in ("Pulumi.yaml", "__main__.py", "floor_provider.py"):
         shutil.copy2(FLOOR_DIR / name, destination / name)
+    _byte_compile(destination)
     _set_virtualenv(destination, Path(sys.prefix))
     (destination / "stacks").mkdir(exist_ok=True)
     return destination
@@ -229,6 +231,7 @@ def snapshot_components(work: Path) -> tuple[Path, str]:
     target = work / "components-snapshot"
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(source, target / "components", ignore=shutil.ignore_patterns("__pycache__"))
+    _byte_compile(target)
     digest = hashlib.sha256()
     for path in sorted((target / "components").rglob("*.py")):
         digest.update(path.relative_to(target).as_posix().encode())
@@ -237,6 +240,15 @@ def snapshot_components(work: Path) -> tuple[Path, str]:
     dirty = _git("status", "--porcelain", "--", "components")
     state = f"commit {head}" + (" plus uncommitted changes" if dirty else "")
     return target, f"components/ as of {state} (sha256 of its .py files {digest.hexdigest()[:12]})"
+
+
+def _byte_compile(directory: Path) -> None:
+    """Write the .pyc files an installed package has (pip compiles at install time).
+
+    Without them a machine with PYTHONDONTWRITEBYTECODE set (this one is) would
+    compile the modules from source in every process of every run.
+    """
+    compileall.compile_dir(directory, quiet=1)
 
 
 def _git(*args: str) -> str:

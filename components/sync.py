@@ -16,7 +16,6 @@ import pulumi
 
 from components.config import ProjectSpec, Settings, render_vault_path
 from components.resources.project_dsn import ProjectDsn, ProjectDsnArgs
-from components.sentry import shared_catalog
 
 __all__ = ["SentryDsnSync", "SentryDsnSyncArgs"]
 
@@ -55,6 +54,9 @@ def _team_project_slugs(args: SentryDsnSyncArgs) -> tuple[str, ...]:
         return ()
     if args.team_projects is not None:
         return args.team_projects
+    # Imported only here: a stack without `team` never reads Sentry from the program.
+    from components.sentry import shared_catalog
+
     return tuple(project.slug for project in shared_catalog(settings).team_projects(settings.team))
 
 

@@ -15,7 +15,7 @@ ENV = {"SENTRY_AUTH_TOKEN": "unit-token", "VAULT_ADDR": "http://127.0.0.1:8200"}
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
-    """Answers each ProjectDsn as Sentry would have in `check`, and records what was registered."""
+    """Answers each ProjectDsn as its provider's `check` would have, and records what was registered."""
 
     def __init__(self) -> None:
         self.resources: list[pulumi.runtime.MockResourceArgs] = []
@@ -24,7 +24,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.resources.append(args)
         outputs = dict(args.inputs)
         if args.typ.endswith(":ProjectDsn"):
-            slug = args.inputs["project_slug"]
+            # The program sends one `spec` object; check spreads it into flat inputs.
+            outputs = dict(program_spec(args))
+            slug = outputs["project_slug"]
             outputs.update(
                 dsn=f"https://{slug}key@o1.ingest.example/{len(slug)}",
                 project_id=str(len(slug)),
@@ -35,6 +37,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         return {}, None
+
+
+def program_spec(resource: pulumi.runtime.MockResourceArgs) -> dict[str, Any]:
+    assert set(resource.inputs) - {"__provider"} == {"spec"}, "the program sends its inputs as one object"
+    spec: dict[str, Any] = resource.inputs["spec"]
+    return spec
 
 
 @pytest.fixture
@@ -76,7 +84,7 @@ def test_children_carry_the_vault_location_and_key_choice(mocks: RecordingMocks)
     sync = SentryDsnSync("dsns", SentryDsnSyncArgs(settings=config))
 
     def check(_: Any) -> None:
-        inputs = {r.name: r.inputs for r in mocks.resources if r.typ.endswith(":ProjectDsn")}
+        inputs = {r.name: program_spec(r) for r in mocks.resources if r.typ.endswith(":ProjectDsn")}
         assert inputs["web"]["vault_path"] == "unit/sentry/web"
         assert inputs["api"]["vault_path"] == "custom/api"
         assert inputs["api"]["select_key_label"] == "Rotation"
@@ -84,6 +92,7 @@ def test_children_carry_the_vault_location_and_key_choice(mocks: RecordingMocks)
         assert inputs["web"]["kv_version"] == 1
         assert inputs["web"]["on_delete"] == "retain"
         assert inputs["web"]["organization"] == "acme"
+        assert "select_key_label" not in inputs["web"], "an unset key choice is left out"
         for child in inputs.values():
             assert "unit-token" not in repr(child), "no credential reaches a resource input"
 
@@ -116,6 +125,6 @@ def test_team_projects_join_the_configured_ones_once(mocks: RecordingMocks) -> p
     def check(dsns: dict[str, str]) -> None:
         assert sorted(dsns) == ["checkout", "web"]
         web = next(r for r in mocks.resources if r.name == "web")
-        assert web.inputs["select_key_label"] == "Main", "the configured entry wins over the discovered one"
+        assert program_spec(web)["select_key_label"] == "Main", "the configured entry wins over the discovered one"
 
     return sync.dsns.apply(check)

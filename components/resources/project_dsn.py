@@ -7,10 +7,11 @@ the value written to Vault is, by construction, the one the preview showed.
 * `check` reads Sentry (through the per-process organization catalog) and puts
   the chosen key into the inputs, so `pulumi preview --diff` shows a rotation
   as `dsn: old => new` instead of an unknown. It also reads the Vault secret
-  and records fields someone changed by hand in `vault_drift`, so drift shows
-  up in a plain preview without `--refresh`. Opening the store checks the
-  Vault mount, so a wrong `kvVersion` fails the preview of the very first
-  run, and when a write is coming it checks the token may make it.
+  (read ahead for the whole run, see `read_ahead`) and records fields someone
+  changed by hand in `vault_drift`, so drift shows up in a plain preview
+  without `--refresh`. Opening the store checks the Vault mount, so a wrong
+  `kvVersion` fails the preview of the very first run, and when a write is
+  coming it checks the token may make it.
 * `diff` replaces the resource only when the secret moves (mount or path);
   a `kvVersion` change keeps the location and is an update, so the new write
   is never followed by a delete of the same path.
@@ -24,7 +25,7 @@ the value written to Vault is, by construction, the one the preview showed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 import pulumi
@@ -43,8 +44,9 @@ from pulumi.dynamic import (
 from components.config import ON_DELETE_CHOICES, OnDelete
 from components.errors import SentryDsnSyncError, VaultError, VaultMountError
 from components.resources.runtime import runtime
-from components.sentry import choose_key
-from components.vault import KvStore
+
+if TYPE_CHECKING:
+    from components.vault import KvStore
 
 __all__ = ["MANAGED_BY", "PUBLISHED_FIELDS", "ProjectDsn", "ProjectDsnArgs", "ProjectDsnProvider"]
 
@@ -57,6 +59,12 @@ LOCATION_FIELDS = ("vault_mount", "vault_path")
 # update. (A replace would create at the same path, then delete what it just wrote.)
 ACCESS_FIELDS = ("kv_version",)
 MISSING = "(missing)"
+# The program sends its inputs as this one object, spread flat by `check`: each
+# top-level property costs the program an Output (and a task it waits on) per
+# resource, which at hundreds of projects is most of its time.
+SPEC = "spec"
+# The outputs the program reads back (the `projects` stack output).
+READ_BY_PROGRAM = ("dsn", "project_id", "key_id", "key_label")
 
 
 @dataclass(frozen=True)
@@ -74,7 +82,8 @@ class ProjectDsnArgs:
     select_key_label: str | None = None
 
     def to_inputs(self) -> dict[str, Any]:
-        return {
+        """The inputs as state and `pulumi preview --diff` show them; a key choice left unset is left out."""
+        inputs: dict[str, Any] = {
             "organization": self.organization,
             "project_slug": self.project,
             "stack": self.stack,
@@ -82,9 +91,12 @@ class ProjectDsnArgs:
             "vault_path": self.vault_path,
             "kv_version": self.kv_version,
             "on_delete": self.on_delete,
-            "select_key_id": self.select_key_id,
-            "select_key_label": self.select_key_label,
         }
+        if self.select_key_id is not None:
+            inputs["select_key_id"] = self.select_key_id
+        if self.select_key_label is not None:
+            inputs["select_key_label"] = self.select_key_label
+        return inputs
 
 
 class ProjectDsnProvider(ResourceProvider):
@@ -97,7 +109,12 @@ class ProjectDsnProvider(ResourceProvider):
         runtime.configure(req.config._props)
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        inputs = {key: value for key, value in news.items() if key != "__provider"}
+        inputs = _flat_inputs(news)
+        if _compares_with_vault(olds, inputs):
+            # Vault is read in the background while Sentry is read below.
+            runtime.start_read_ahead(
+                stack=inputs["stack"], mount=inputs["vault_mount"], kv_version=_kv_version(inputs)
+            )
         try:
             inputs.update(_published_values(inputs))
         except SentryDsnSyncError as exc:
@@ -153,8 +170,18 @@ class ProjectDsnProvider(ResourceProvider):
         return ReadResult(id_=id_, outs=outs, inputs=dict(outs))
 
 
+def _flat_inputs(news: dict[str, Any]) -> dict[str, Any]:
+    """The program's inputs with its `spec` object spread out (flat inputs are taken as they are)."""
+    inputs = {key: value for key, value in news.items() if key not in ("__provider", SPEC)}
+    inputs.update(news.get(SPEC) or {})
+    return inputs
+
+
 def _published_values(inputs: dict[str, Any]) -> dict[str, Any]:
     """Read Sentry and choose the key, as DESIGN's rule says."""
+    # Imported here: the program imports this module but never reads Sentry (see runtime).
+    from components.sentry import choose_key
+
     stack = inputs["stack"]
     catalog = runtime.catalog(stack=stack)
     project = catalog.project(inputs["project_slug"])
@@ -184,15 +211,20 @@ def _vault_drift(store: KvStore, olds: dict[str, Any], news: dict[str, Any]) -> 
     Compared with the last published state, not with the new key: a rotation
     is shown by `dsn` itself, drift only by what changed behind the tool's back.
     """
-    if not olds.get("dsn") or _moved(olds, news):
+    if not _compares_with_vault(olds, news):
         return {}  # nothing published here yet: create or replace writes every field anyway
-    current = store.read(news["vault_path"])
+    current = runtime.read_secret(store, news["vault_path"])
     data = current.data if current is not None else {}
     published = _vault_fields(olds)
     # Compared as shown, so that state written by `read` (which records a missing
     # field as MISSING) is not mistaken for drift.
     in_vault = {field: _shown(data.get(field, MISSING)) for field in PUBLISHED_FIELDS}
     return {field: value for field, value in in_vault.items() if value != published[field]}
+
+
+def _compares_with_vault(olds: dict[str, Any], news: dict[str, Any]) -> bool:
+    """Whether check reads the secret for drift: it was published here by an earlier `up`."""
+    return bool(olds.get("dsn")) and not _moved(olds, news)
 
 
 def _will_write(olds: dict[str, Any], news: dict[str, Any]) -> bool:
@@ -231,9 +263,12 @@ def _vault_property(exc: VaultError) -> str:
 
 
 def _store(props: dict[str, Any]) -> KvStore:
+    return runtime.kv_store(mount=props["vault_mount"], kv_version=_kv_version(props))
+
+
+def _kv_version(props: dict[str, Any]) -> Literal[1, 2]:
     # Config parsing allows only 1 and 2; state written by this tool holds nothing else.
-    kv_version: Literal[1, 2] = 1 if int(props["kv_version"]) == 1 else 2
-    return runtime.kv_store(mount=props["vault_mount"], kv_version=kv_version)
+    return 1 if int(props["kv_version"]) == 1 else 2
 
 
 def _vault_fields(props: dict[str, Any]) -> dict[str, str]:
@@ -280,15 +315,19 @@ class ProjectDsn(Resource, module="sentry-dsn-sync", name="ProjectDsn"):
 
     Its state also holds `public_key`, `key_created`, `vault_drift` and the
     other inputs, for `pulumi preview --diff` and `pulumi stack export`; only
-    the outputs the component reads are declared here, because every declared
-    property is one more value the program sends and resolves per project.
+    the outputs the component reads are declared here, and the inputs travel
+    as one `spec` object, because every top-level property is one more value
+    the program sends and resolves per project.
     """
 
-    dsn: pulumi.Output[str]
-    project_id: pulumi.Output[str]
-    key_id: pulumi.Output[str]
-    key_label: pulumi.Output[str]
+    # For type checkers only: the SDK sets these from `props` below, and would
+    # otherwise evaluate these annotations again for every resource it resolves.
+    if TYPE_CHECKING:
+        dsn: pulumi.Output[str]
+        project_id: pulumi.Output[str]
+        key_id: pulumi.Output[str]
+        key_label: pulumi.Output[str]
 
     def __init__(self, name: str, args: ProjectDsnArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        outputs = dict.fromkeys(("dsn", "project_id", "key_id", "key_label"))
-        super().__init__(ProjectDsnProvider(), name, {**args.to_inputs(), **outputs}, opts)
+        props = {SPEC: args.to_inputs(), **dict.fromkeys(READ_BY_PROGRAM)}
+        super().__init__(ProjectDsnProvider(), name, props, opts)

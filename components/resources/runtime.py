@@ -5,6 +5,11 @@ and hands it the stack config once (`configure`). Settings, the Sentry catalog
 and the Vault client live here, per process, so that credentials are read at
 call time and never travel inside the pickled provider, and so that 500
 resources cost a handful of Sentry requests and one Vault login.
+
+The program imports this module too (it pickles the provider class by
+reference) but never reads Sentry or Vault through it, so httpx and hvac are
+imported where they are first used: off the program's start, which the engine
+waits for.
 """
 
 from __future__ import annotations
@@ -12,11 +17,22 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from components.config import TOP_LEVEL_KEYS, Settings, VaultSettings, decode_namespace, parse_settings, parse_vault_settings
-from components.sentry import OrganizationCatalog, shared_catalog
-from components.vault import KvStore, shared_client
+from components.config import (
+    TOP_LEVEL_KEYS,
+    Settings,
+    VaultSettings,
+    decode_namespace,
+    parse_settings,
+    parse_vault_settings,
+    render_vault_path,
+)
+from components.resources.read_ahead import ReadAhead
+
+if TYPE_CHECKING:
+    from components.sentry import OrganizationCatalog
+    from components.vault import KvStore, StoredSecret
 
 __all__ = ["ProviderRuntime", "runtime"]
 
@@ -34,6 +50,7 @@ class ProviderRuntime:
         self._settings: Settings | None = None
         self._vault_settings: VaultSettings | None = None
         self._stores: dict[tuple[str, int], KvStore] = {}
+        self._read_ahead = ReadAhead()
 
     def configure(self, raw_config: Mapping[str, Any]) -> None:
         with self._lock:
@@ -42,6 +59,7 @@ class ProviderRuntime:
             self._vault_settings = None
             # Stores hold a client logged in with the previous config's address and auth.
             self._stores.clear()
+        self._read_ahead.reset()
 
     def settings(self, *, stack: str) -> Settings:
         with self._lock:
@@ -64,9 +82,13 @@ class ProviderRuntime:
             return self._vault_settings
 
     def catalog(self, *, stack: str) -> OrganizationCatalog:
+        from components.sentry import shared_catalog
+
         return shared_catalog(self.settings(stack=stack))
 
     def kv_store(self, *, mount: str, kv_version: Literal[1, 2]) -> KvStore:
+        from components.vault import KvStore, shared_client
+
         vault = self.vault_settings()
         with self._lock:
             store = self._stores.get((mount, kv_version))
@@ -76,6 +98,34 @@ class ProviderRuntime:
                 store.check_mount()
                 self._stores[(mount, kv_version)] = store
             return store
+
+    def start_read_ahead(self, *, stack: str, mount: str, kv_version: Literal[1, 2]) -> None:
+        """Begin reading, in the background, every configured project's secret in this mount.
+
+        Projects found through `team` are left to their own checks: listing
+        them would cost this process one more Sentry request.
+        """
+
+        def open_store() -> tuple[KvStore, list[str]]:
+            settings = self.settings(stack=stack)
+            vault = settings.vault
+            store = self.kv_store(mount=mount, kv_version=kv_version)
+            if (vault.mount, vault.kv_version) != (mount, kv_version):
+                return store, []  # resources of an earlier config; the checks read their own
+            paths = [
+                spec.path
+                or render_vault_path(
+                    vault.path_template, organization=settings.organization, project=spec.slug, stack=stack
+                )
+                for spec in settings.projects
+            ]
+            return store, paths
+
+        self._read_ahead.start((mount, kv_version), open_store)
+
+    def read_secret(self, store: KvStore, path: str) -> StoredSecret | None:
+        """The secret at `path`: as read ahead when it was, else read now."""
+        return self._read_ahead.read(store, path)
 
 
 runtime = ProviderRuntime()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, Literal
 
@@ -68,11 +69,16 @@ class SentryApi:
 
     def list_organization_projects(self, organization: str) -> list[Project]:
         """GET /api/0/organizations/{organization}/projects/ (scope org:read), every page."""
+        return list(self.iter_organization_projects(organization))
+
+    def iter_organization_projects(self, organization: str) -> Iterator[Project]:
+        """The same, page by page as the caller iterates: the first item means the first page answered."""
         path = api_path("organizations/{}/projects/", organization)
         items = self.client.paginate(
             path, params={"per_page": _PER_PAGE}, what=f"organization '{organization}'", scope="org:read"
         )
-        return self._projects(items, path)
+        endpoint = self.client.endpoint(path)
+        return (Project.from_json(item, endpoint=endpoint) for item in items)
 
     def list_team_projects(self, organization: str, team: str) -> list[Project]:
         """GET /api/0/teams/{organization}/{team}/projects/ (scope project:read), every page."""

@@ -8,8 +8,10 @@ keeps a run at hundreds of projects fast and under Sentry's rate limits.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Hashable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -185,18 +187,27 @@ class OrganizationCatalog:
         return snapshot
 
     def _fetch(self) -> _Snapshot:
+        listed = self.api.iter_organization_projects(self.organization)
         try:
-            listed = self.api.list_organization_projects(self.organization)
-            projects: dict[str, Project] | None = {p.slug: p for p in listed}
+            first = list(itertools.islice(listed, 1))
         except SentryPermissionError:
             # A token with project:read but not org:read can still read each project.
-            projects = None
+            return _Snapshot(projects=None, keys_by_project=self._fetch_keys())
+        # The first page answered, so the token and the organization are good: the
+        # keys are read alongside the remaining project pages, not after them.
+        # Before that point a failure costs one request, not one per list.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sentry-keys") as pool:
+            keys = pool.submit(self._fetch_keys)
+            projects = {project.slug: project for project in itertools.chain(first, listed)}
+            return _Snapshot(projects=projects, keys_by_project=keys.result())
+
+    def _fetch_keys(self) -> dict[int, list[ProjectKey]] | None:
         try:
             keys = self.api.list_organization_project_keys(self.organization, status="active")
         except (SentryNotFoundError, SentryPermissionError):
             # Self-hosted releases before the org-wide keys endpoint answer 404; narrow tokens 403.
-            return _Snapshot(projects=projects, keys_by_project=None)
-        return _Snapshot(projects=projects, keys_by_project=_by_project(keys))
+            return None
+        return _by_project(keys)
 
 
 @dataclass(frozen=True)

@@ -99,6 +99,10 @@ class World:
         self.opened: list[tuple[str, int]] = []
         self.mount_error: Exception | None = None
         self.on_delete: OnDelete | None = "delete"
+        self.read_ahead: list[tuple[str, str, int]] = []
+
+    def start_read_ahead(self, *, stack: str, mount: str, kv_version: int) -> None:
+        self.read_ahead.append((stack, mount, kv_version))
 
     def kv_store(self, *, mount: str, kv_version: int) -> FakeStore:
         if self.mount_error is not None:
@@ -119,6 +123,9 @@ def world(monkeypatch: pytest.MonkeyPatch) -> World:
     monkeypatch.setattr(runtime, "catalog", lambda *, stack: world.catalog)
     monkeypatch.setattr(runtime, "kv_store", world.kv_store)
     monkeypatch.setattr(runtime, "vault_settings", world.vault_settings)
+    # Reading ahead is a background matter of the runtime (tests/resources/test_read_ahead.py);
+    # here each check reads its secret through the runtime's fallback: the store itself.
+    monkeypatch.setattr(runtime, "start_read_ahead", world.start_read_ahead)
     return world
 
 
@@ -126,7 +133,7 @@ provider = ProjectDsnProvider()
 
 
 def program_inputs(**changes: Any) -> dict[str, Any]:
-    """What the program registers for project `web`, before check fills in Sentry's answer."""
+    """What the program registers for project `web` (one `spec` object), before check fills in Sentry's answer."""
     args = ProjectDsnArgs(
         organization="acme",
         project="web",
@@ -136,9 +143,7 @@ def program_inputs(**changes: Any) -> dict[str, Any]:
         kv_version=2,
         on_delete="delete",
     )
-    inputs = {**args.to_inputs(), "__provider": "pickled"}
-    inputs.update(changes)
-    return inputs
+    return {"spec": {**args.to_inputs(), **changes}, "__provider": "pickled"}
 
 
 def published(world: World, **changes: Any) -> dict[str, Any]:
@@ -167,6 +172,33 @@ def test_check_puts_the_chosen_key_into_the_inputs(world: World) -> None:
     }
     assert result.inputs["key_created"] == "2025-01-02T00:00:00+00:00"
     assert "__provider" not in result.inputs
+
+
+def test_check_spreads_the_programs_spec_into_flat_inputs(world: World) -> None:
+    result = provider.check({}, program_inputs())
+
+    assert "spec" not in result.inputs
+    assert {k: result.inputs[k] for k in ("organization", "project_slug", "vault_path", "kv_version")} == {
+        "organization": "acme",
+        "project_slug": "web",
+        "vault_path": "sentry/acme/web",
+        "kv_version": 2,
+    }
+    # State written before the program sent one object holds flat inputs; they check the same.
+    flat = {**program_inputs()["spec"], "__provider": "pickled"}
+    assert provider.check({}, flat).inputs == result.inputs
+
+
+def test_only_checks_of_published_secrets_start_reading_vault_ahead(world: World) -> None:
+    provider.check({}, program_inputs())
+    assert world.read_ahead == [], "a first run compares nothing with Vault"
+
+    state = published(world)
+    provider.check(state, program_inputs(vault_path="teams/web"))
+    assert world.read_ahead == [], "a moved secret is written anew, not compared"
+
+    provider.check(state, program_inputs())
+    assert world.read_ahead == [("dev", "secret", 2)]
 
 
 def test_check_of_a_first_run_checks_the_mount_but_reads_no_secret(world: World) -> None:

@@ -106,6 +106,40 @@ def test_hundreds_of_projects_cost_only_the_org_wide_pages(clock: FakeClock) -> 
     assert set(fake.calls) == {"organizations/acme/projects/", "organizations/acme/project-keys/"}
 
 
+def test_keys_are_read_alongside_the_project_pages_after_the_first(clock: FakeClock) -> None:
+    fake = FakeOrganization(250)
+    keys_asked = threading.Event()
+    keys_asked_before_later_project_pages: list[bool] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/project-keys/"):
+            keys_asked.set()
+        elif request.url.params.get("cursor"):
+            # Read one after the other, the keys would only be asked for after this page.
+            keys_asked_before_later_project_pages.append(keys_asked.wait(timeout=5))
+        return fake(request)
+
+    cat = OrganizationCatalog(SentryApi(make_client(handler, clock)), "acme")
+
+    assert len(cat.active_keys("p249")) == 2
+    assert keys_asked_before_later_project_pages == [True, True]
+    assert cat.api.client.request_count == 3 + 5
+
+
+def test_a_failing_later_project_page_fails_the_read(clock: FakeClock) -> None:
+    fake = FakeOrganization(250)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/projects/") and request.url.params.get("cursor"):
+            return httpx.Response(404, json={"detail": "The requested resource does not exist"})
+        return fake(request)
+
+    cat = OrganizationCatalog(SentryApi(make_client(handler, clock)), "acme")
+
+    with pytest.raises(SentryNotFoundError, match="organization 'acme'"):
+        cat.project("p000")
+
+
 def test_project_returns_the_listed_project_without_another_request(clock: FakeClock) -> None:
     fake = FakeOrganization(3)
     cat = catalog(fake, clock)

@@ -175,6 +175,35 @@ def test_tls_server_with_a_ca_cert_that_did_not_sign_it_is_a_tls_error(
     assert tls_bao.root_token not in str(caught.value)
 
 
+def test_without_a_ca_cert_the_environments_ca_bundle_is_trusted_as_requests_would(
+    tls_bao: OpenBaoServer, make_settings: MakeSettings, home: Path
+) -> None:
+    settings = make_settings(address=tls_bao.address, mount="secret")
+    env = {"VAULT_TOKEN": tls_bao.root_token, "HOME": str(home)}
+
+    with pytest.raises(VaultTLSError):
+        connect(settings, env={**env, "REQUESTS_CA_BUNDLE": "", "CURL_CA_BUNDLE": ""})
+    client = connect(settings, env={**env, "REQUESTS_CA_BUNDLE": tls_bao.ca_cert})
+
+    assert KvStore(client, mount="secret", kv_version=2).publish("sentry/acme/bundle", FIELDS).written
+
+
+def test_proxies_from_the_environment_apply_to_vault_unless_no_proxy_names_it(
+    bao: OpenBaoServer, make_settings: MakeSettings, root_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A proxy nobody listens on: a request that goes through it cannot reach Vault.
+    for name in ("HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+    with pytest.raises(VaultUnavailableError):
+        connect(make_settings(), env=root_env)
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    assert connect(make_settings(), env=root_env).is_authenticated()
+
+
 # -- sealed ------------------------------------------------------------------------------------
 
 
