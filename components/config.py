@@ -205,6 +205,12 @@ class Settings:
     team: str | None
     vault: VaultSettings
 
+    def vault_path(self, spec: ProjectSpec, *, stack: str) -> str:
+        """Where project `spec`'s secret lives below the mount: its own `path`, else the template's."""
+        return spec.path or render_vault_path(
+            self.vault.path_template, organization=self.organization, project=spec.slug, stack=stack
+        )
+
 
 def render_vault_path(template: str, *, organization: str, project: str, stack: str) -> str:
     """The Vault path (below the mount) of one project's secret."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.config import ProjectSpec, Settings, render_vault_path
+from components.config import ProjectSpec, Settings
 from components.resources.project_dsn import ProjectDsn, ProjectDsnArgs
 
 __all__ = ["SentryDsnSync", "SentryDsnSyncArgs"]
@@ -70,9 +70,7 @@ def _all_projects(settings: Settings, discovered: tuple[str, ...]) -> list[Proje
 
 def _project_args(settings: Settings, spec: ProjectSpec, stack: str) -> ProjectDsnArgs:
     vault = settings.vault
-    path = spec.path or render_vault_path(
-        vault.path_template, organization=settings.organization, project=spec.slug, stack=stack
-    )
+    path = settings.vault_path(spec, stack=stack)
     return ProjectDsnArgs(
         organization=settings.organization,
         project=spec.slug,

@@ -229,7 +229,7 @@ def _compares_with_vault(olds: dict[str, Any], news: dict[str, Any]) -> bool:
 
 def _will_write(olds: dict[str, Any], news: dict[str, Any]) -> bool:
     """Whether `up` is going to write this secret, so that preview checks it may."""
-    if not olds.get("dsn") or news.get("vault_drift") or _moved(olds, news):
+    if not _compares_with_vault(olds, news) or news.get("vault_drift"):
         return True
     return any(olds.get(key) != news.get(key) for key in PUBLISHED_FIELDS)
 

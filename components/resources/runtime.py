@@ -26,7 +26,6 @@ from components.config import (
     decode_namespace,
     parse_settings,
     parse_vault_settings,
-    render_vault_path,
 )
 from components.resources.read_ahead import ReadAhead
 
@@ -112,14 +111,7 @@ class ProviderRuntime:
             store = self.kv_store(mount=mount, kv_version=kv_version)
             if (vault.mount, vault.kv_version) != (mount, kv_version):
                 return store, []  # resources of an earlier config; the checks read their own
-            paths = [
-                spec.path
-                or render_vault_path(
-                    vault.path_template, organization=settings.organization, project=spec.slug, stack=stack
-                )
-                for spec in settings.projects
-            ]
-            return store, paths
+            return store, [settings.vault_path(spec, stack=stack) for spec in settings.projects]
 
         self._read_ahead.start((mount, kv_version), open_store)
 
