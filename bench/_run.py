@@ -81,6 +81,9 @@ class Bench:
         tool_steps["first"] = self._measure(tool, "up", "tool first up", mount=mount)
         floor_steps["noop"] = self._best_of(floor, "up", "floor no-op up", mount=None)
         tool_steps["noop"] = self._best_of(tool, "up", "tool no-op up", mount=mount)
+        streamed_floor = self._floor_project(n, streamed=True)
+        self._measure(streamed_floor, "up", "streamed floor first up", mount=None)
+        floor_steps["noop_streamed"] = self._best_of(streamed_floor, "up", "streamed floor no-op up", mount=None)
         floor_steps["preview"] = self._measure(floor, "preview", "floor preview", mount=None)
         admin.rotate_key(ORG, project_slugs(n)[0], label="Bench rotation")
         tool_steps["preview"] = self._measure(tool, "preview", "tool preview (1 rotated)", mount=mount)
@@ -159,14 +162,16 @@ class Bench:
         project.set_config(STACK, "sentry-dsn-sync:vault", {"mount": mount})
         return project
 
-    def _floor_project(self, n: int) -> PulumiProject:
-        name = f"floor-{n}"
+    def _floor_project(self, n: int, *, streamed: bool = False) -> PulumiProject:
+        name = f"floor-streamed-{n}" if streamed else f"floor-{n}"
         shutil.rmtree(self.work / name, ignore_errors=True)
         project_dir = self.work / name / "project"
         # Same interpreter as the tool; the floor's provider module is found on PYTHONPATH.
         project = self._project(name, lambda d: _copy_floor(d), {"PYTHONPATH": str(project_dir)})
         project.init_stack(STACK)
         project.set_config(STACK, "count", n)
+        if streamed:
+            project.set_config(STACK, "streamed", "true")
         return project
 
     # -- measuring -----------------------------------------------------------------

@@ -201,14 +201,24 @@ def times_table(results: Sequence[SizeResult]) -> str:
             r.projects,
             _s(t["first"]), _s(f["first"]), ratio(t["first"].seconds, f["first"].seconds),
             _s(t["noop"]), _s(f["noop"]), ratio(t["noop"].seconds, f["noop"].seconds),
+            *_streamed_floor_cells(r),
             _s(t["preview"]), _s(f["preview"]), ratio(t["preview"].seconds, f["preview"].seconds),
             _s(t["rotated_up"]),
         ])
     return markdown_table(
         ["N", "first up tool", "first up floor", "ratio", "no-op up tool", "no-op up floor", "ratio",
-         "preview (rotated) tool", "preview floor", "ratio", "up (rotated) tool"],
+         "no-op up streamed floor", "ratio", "preview (rotated) tool", "preview floor", "ratio",
+         "up (rotated) tool"],
         rows,
     )
+
+
+def _streamed_floor_cells(result: SizeResult) -> list[str]:
+    """The no-op up of the floor built like the tool's program (async, a loop turn per resource)."""
+    streamed = result.floor.get("noop_streamed")
+    if streamed is None:
+        return ["-", "-"]
+    return [_s(streamed), ratio(result.tool["noop"].seconds, streamed.seconds)]
 
 
 def resources_table(results: Sequence[SizeResult]) -> str:
@@ -305,6 +315,10 @@ def goal_lines(results: Sequence[SizeResult]) -> list[str]:
     noop = large.tool["noop"].seconds / large.floor["noop"].seconds
     lines.append(f"{'PASS' if noop <= NOOP_RATIO_GOAL else 'MISS'}: N={large.projects} no-op up vs floor: "
                  f"{noop:.2f}x (goal <= {NOOP_RATIO_GOAL}x)")
+    streamed = large.floor.get("noop_streamed")
+    if streamed is not None:
+        lines.append(f"INFO: N={large.projects} no-op up vs a floor whose program streams its resources as the "
+                     f"tool's does: {large.tool['noop'].seconds / streamed.seconds:.2f}x")
     if len(results) > 1:
         for row in _growth_rows(results):
             if row[-1] == "WORSE than linear":

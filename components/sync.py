@@ -6,10 +6,15 @@ A team adds it to an existing Pulumi program in a few lines::
 
     sync = SentryDsnSync("sentry-dsns", SentryDsnSyncArgs(settings=load_settings()))
     pulumi.export("dsns", sync.dsns)
+
+or, in an async program, `sync = await SentryDsnSync.create_async(...)`, as
+this project's own `__main__.py` does.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pulumi
@@ -28,20 +33,60 @@ class SentryDsnSyncArgs:
 
 
 class SentryDsnSync(pulumi.ComponentResource):
-    """One `ProjectDsn` child per project, and the `dsns`/`projects` maps other stacks read."""
+    """One `ProjectDsn` child per project, and the `dsns`/`projects` maps other stacks read.
+
+    Build it with the constructor in a plain program, or with
+    :meth:`create_async` in an async one (`pulumi.run`), which hands the
+    engine each project as soon as it is built.
+    """
 
     dsns: pulumi.Output[dict[str, str]]
     projects: pulumi.Output[dict[str, dict[str, str]]]
 
     def __init__(self, name: str, args: SentryDsnSyncArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        self._register(name, args, opts)
+        for _ in self._register_children():
+            pass
+        self._summarise()
+
+    @classmethod
+    async def create_async(
+        cls, name: str, args: SentryDsnSyncArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> SentryDsnSync:
+        """The same component, with the engine at work on the first project while the program builds the rest.
+
+        A Python program's event loop does not run while the program's own
+        code does, so children built in one go reach the engine together,
+        only when that code returns: the engine then starts the provider,
+        reads Sentry and checks every project, while the program waits.
+        Handing the loop a turn after each child sends its registration at
+        once, so that this work overlaps with building the rest. At 500
+        projects it is the largest single cut of a no-op `up` (bench/RESULTS.md).
+        """
+        component = cls.__new__(cls)
+        component._register(name, args, opts)
+        for _ in component._register_children():
+            await asyncio.sleep(0)
+        component._summarise()
+        return component
+
+    def _register(self, name: str, args: SentryDsnSyncArgs, opts: pulumi.ResourceOptions | None) -> None:
         super().__init__("sentry-dsn-sync:index:SentryDsnSync", name, None, opts)
         settings = args.settings
         stack = pulumi.get_stack()
-        project_args = [
+        self._project_args = [
             _project_args(settings, spec, stack) for spec in _all_projects(settings, _team_project_slugs(args))
         ]
-        children = [ProjectDsn(a.project, a, pulumi.ResourceOptions(parent=self)) for a in project_args]
-        self.projects = _summaries(project_args, children)
+        self._children: list[ProjectDsn] = []
+
+    def _register_children(self) -> Iterator[ProjectDsn]:
+        for project_args in self._project_args:
+            child = ProjectDsn(project_args.project, project_args, pulumi.ResourceOptions(parent=self))
+            self._children.append(child)
+            yield child
+
+    def _summarise(self) -> None:
+        self.projects = _summaries(self._project_args, self._children)
         self.dsns = self.projects.apply(lambda projects: {slug: p["dsn"] for slug, p in projects.items()})
         # Not repeated as the component's own outputs: the stack exports them, and a
         # second copy in state would cost about 400 bytes per project.

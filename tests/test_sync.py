@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pulumi
 import pytest
 
-from components import SentryDsnSync, SentryDsnSyncArgs, parse_settings
+from components import ProjectDsn, SentryDsnSync, SentryDsnSyncArgs, parse_settings
+from components import sync as sync_module
 from components.config import Settings
 
 ENV = {"SENTRY_AUTH_TOKEN": "unit-token", "VAULT_ADDR": "http://127.0.0.1:8200"}
@@ -128,3 +130,79 @@ def test_team_projects_join_the_configured_ones_once(mocks: RecordingMocks) -> p
         assert program_spec(web)["select_key_label"] == "Main", "the configured entry wins over the discovered one"
 
     return sync.dsns.apply(check)
+
+
+@pulumi.runtime.test
+async def test_create_async_builds_the_same_component(mocks: RecordingMocks) -> pulumi.Output[Any]:
+    sync = await SentryDsnSync.create_async("dsns", SentryDsnSyncArgs(settings=settings(projects=["web", "api"])))
+
+    def check(values: list[Any]) -> None:
+        dsns, projects = values
+        children = [r for r in mocks.resources if r.typ.endswith(":ProjectDsn")]
+        assert sorted(child.name for child in children) == ["api", "web"]
+        component = next(r for r in mocks.resources if r.typ == "sentry-dsn-sync:index:SentryDsnSync")
+        assert component.name == "dsns"
+        assert dsns == {"web": "https://webkey@o1.ingest.example/3", "api": "https://apikey@o1.ingest.example/3"}
+        assert projects["api"]["vaultPath"] == "secret/sentry/acme/api"
+
+    return pulumi.Output.all(sync.dsns, sync.projects).apply(check)
+
+
+class CountingProjectDsn(ProjectDsn):
+    """A ProjectDsn that counts how many were built, so a test can watch the count between loop turns."""
+
+    built = 0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        type(self).built += 1
+        super().__init__(*args, **kwargs)
+
+
+async def counts_seen_by_the_loop(build: Callable[[], Awaitable[Any]]) -> list[int]:
+    """The number of children built, as seen by another task each time the loop gets a turn."""
+    seen: list[int] = []
+    finished = False
+
+    async def watch() -> None:
+        while not finished:
+            seen.append(CountingProjectDsn.built)
+            await asyncio.sleep(0)
+
+    watcher = asyncio.ensure_future(watch())
+    await asyncio.sleep(0)
+    await build()
+    finished = True
+    await watcher
+    return seen
+
+
+@pytest.fixture
+def counting_children(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sync_module, "ProjectDsn", CountingProjectDsn)
+    monkeypatch.setattr(CountingProjectDsn, "built", 0)
+
+
+def five_projects() -> SentryDsnSyncArgs:
+    return SentryDsnSyncArgs(settings=settings(projects=[f"p{index}" for index in range(5)]))
+
+
+@pulumi.runtime.test
+async def test_create_async_gives_the_loop_a_turn_after_each_child(mocks: RecordingMocks, counting_children: None) -> None:
+    async def build() -> None:
+        await SentryDsnSync.create_async("streamed", five_projects())
+
+    seen = await counts_seen_by_the_loop(build)
+    # Each child's registration can go out while the next one is built.
+    assert {1, 2, 3, 4, 5} <= set(seen)
+
+
+@pulumi.runtime.test
+async def test_the_constructor_builds_every_child_before_the_loop_runs(
+    mocks: RecordingMocks, counting_children: None
+) -> None:
+    async def build() -> None:
+        SentryDsnSync("at-once", five_projects())
+
+    seen = await counts_seen_by_the_loop(build)
+    # The contrast that makes the test above meaningful: no turn between children.
+    assert not {1, 2, 3, 4} & set(seen)
