@@ -29,6 +29,12 @@ class GatedStore:
         self._lock = threading.Lock()
         self.all_sent = threading.Event()
         self.expected = len(secrets)
+        # The reads sent through the cheaper `peek` (all of them are also in `sent`).
+        self.peeked: list[str] = []
+
+    def peek(self, path: str) -> StoredSecret | None:
+        self.peeked.append(path)
+        return self.read(path)
 
     def read(self, path: str) -> StoredSecret | None:
         if path in self.gated:
@@ -68,6 +74,18 @@ def test_each_secret_is_read_once_ahead_and_a_check_gets_that_read() -> None:
 
     assert answers == [f"dsn-{i}" for i in range(20)]
     assert sorted(store.sent) == sorted(f"p{i}" for i in range(20)), "one request per secret, none twice"
+
+
+def test_reads_ahead_use_the_cheap_peek_and_a_check_reading_itself_uses_read() -> None:
+    store = GatedStore({"p0": "dsn-0", "late": "dsn-late"})
+    store.expected = 1
+    read_ahead = read_ahead_done(store, ["p0"])
+
+    assert dsn_of(read_ahead.read(store, "p0")) == "dsn-0"  # type: ignore[arg-type]
+    assert dsn_of(read_ahead.read(store, "late")) == "dsn-late"  # type: ignore[arg-type]
+
+    assert store.peeked == ["p0"]
+    assert store.sent == ["p0", "late"], "the check's own read goes through `read`, which reports errors fully"
 
 
 def test_a_second_start_for_the_same_store_reads_nothing_more() -> None:

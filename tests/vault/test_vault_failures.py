@@ -8,6 +8,8 @@ from pathlib import Path
 
 import hvac
 import pytest
+import requests
+import urllib3.exceptions
 
 from components.config import Secret, TokenAuth
 from components.errors import (
@@ -18,6 +20,7 @@ from components.errors import (
     VaultUnavailableError,
 )
 from components.vault import KvStore, PublishResult, connect
+from components.vault.client import NotPlainGet, plain_get
 from devenv.openbao import OpenBaoServer, dev_server, free_port, sealable_server, wait_for_kv_v2
 from tests.vault.conftest import V2_MOUNT, MakeSettings
 from tests.vault.fake_kubernetes import make_ca
@@ -158,8 +161,25 @@ def test_tls_server_with_the_right_ca_cert_works(tls_bao: OpenBaoServer, make_se
     settings = make_settings(address=tls_bao.address, mount="secret", ca_cert=tls_bao.ca_cert)
 
     client = connect(settings, env={"VAULT_TOKEN": tls_bao.root_token, "HOME": str(home)})
+    store = KvStore(client, mount="secret", kv_version=2)
 
-    assert KvStore(client, mount="secret", kv_version=2).publish("sentry/acme/web", FIELDS).written
+    assert store.publish("sentry/acme/web", FIELDS).written
+    assert store.peek("sentry/acme/web") == store.read("sentry/acme/web")
+
+
+def test_the_cheap_read_verifies_tls_with_the_sessions_own_settings(
+    tls_bao: OpenBaoServer, make_settings: MakeSettings, home: Path, tmp_path: Path
+) -> None:
+    settings = make_settings(address=tls_bao.address, mount="secret", ca_cert=tls_bao.ca_cert)
+    client = connect(settings, env={"VAULT_TOKEN": tls_bao.root_token, "HOME": str(home)})
+    KvStore(client, mount="secret", kv_version=2).publish("sentry/acme/tls", FIELDS)
+    wrong_ca = tmp_path / "other-ca.pem"
+    wrong_ca.write_text(make_ca("some other CA")[0].cert_pem)
+    distrusting = hvac.Client(url=tls_bao.address, token=client.token, session=requests.Session())
+    distrusting.adapter.session.verify = str(wrong_ca)
+
+    with pytest.raises(urllib3.exceptions.SSLError):
+        plain_get(distrusting, "secret/data/sentry/acme/tls")
 
 
 def test_tls_server_with_a_ca_cert_that_did_not_sign_it_is_a_tls_error(
@@ -202,6 +222,14 @@ def test_proxies_from_the_environment_apply_to_vault_unless_no_proxy_names_it(
 
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     assert connect(make_settings(), env=root_env).is_authenticated()
+
+
+def test_the_cheap_read_leaves_a_proxied_vault_to_the_hvac_client(bao: OpenBaoServer) -> None:
+    client = bao.client()
+    client.adapter.session.proxies = {"http": "http://127.0.0.1:9"}
+
+    with pytest.raises(NotPlainGet):
+        plain_get(client, "sys/health")
 
 
 # -- sealed ------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import hvac
 import hvac.exceptions
 import pytest
 
-from components.errors import VaultConflictError, VaultMountError
+from components.errors import VaultConflictError, VaultError, VaultMountError
 from components.vault import KvStore, PublishResult
 from components.vault.kv import _Current
 from tests.vault.conftest import V1_MOUNT, V2_MOUNT
@@ -241,6 +241,48 @@ def test_read_reports_data_version_and_custom_metadata(root: hvac.Client, path: 
 
 def test_read_of_an_absent_path_is_none(root: hvac.Client, path: str) -> None:
     assert v2(root).read(path) is None
+
+
+def test_peek_answers_what_read_answers(root: hvac.Client, path: str) -> None:
+    store = v2(root)
+    store.publish(path, FIELDS, custom_metadata=METADATA)
+    store.publish(path, ROTATED, custom_metadata=METADATA)
+    quoted = f"{path}/with space & ü"
+    store.publish(quoted, FIELDS)
+
+    assert store.peek(path) == store.read(path)
+    assert store.peek(quoted) == store.read(quoted)
+    assert store.peek(f"{path}-absent") is None
+
+
+def test_peek_of_a_soft_deleted_secret_is_none_as_read_says(root: hvac.Client, path: str) -> None:
+    store = v2(root)
+    store.publish(path, FIELDS)
+    store.remove(path, policy="delete")
+
+    assert store.read(path) is None
+    assert store.peek(path) is None
+
+
+def test_kv1_peek_answers_what_read_answers(root: hvac.Client, path: str) -> None:
+    store = v1(root)
+    store.publish(path, FIELDS)
+
+    assert store.peek(path) == store.read(path)
+    assert store.peek(f"{path}-absent") is None
+
+
+def test_peek_refused_raises_with_the_status_and_never_the_token(root: hvac.Client, path: str) -> None:
+    v2(root).publish(path, FIELDS)
+    token = root.auth.token.create(policies=["default"], ttl="5m")["auth"]["client_token"]
+    # The mount check is answered for the root token; then only the read is refused.
+    store = v2(root)
+    store.check_mount()
+    root.token = token
+
+    with pytest.raises(VaultError, match=rf"reading `{V2_MOUNT}/data/{path}` answered HTTP 403") as caught:
+        store.peek(path)
+    assert token not in str(caught.value)
 
 
 # -- KV v2: remove -----------------------------------------------------------------------------
