@@ -31,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="sizes 10,20 and no profile: a smoke run")
     parser.add_argument("--latency-ms", type=int, default=50,
                         help="latency the simulator adds to every Sentry request, standing for a real network")
-    parser.add_argument("--repeat", type=int, default=2, help="no-op runs per size; the fastest counts")
+    parser.add_argument("--repeat", type=int, default=4, help="no-op runs per size; the fastest counts")
     parser.add_argument("--keys-per-project", type=int, default=1)
     parser.add_argument("--no-profile", action="store_true", help="skip the sampled no-op run at the largest N")
     parser.add_argument("--tool-pythonpath", type=Path, default=None,

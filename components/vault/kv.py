@@ -162,16 +162,8 @@ class KvStore:
         """
         self.check_mount()
         if self.kv_version == 1:
-            data = self._read_v1(path)
-            return None if data is None else StoredSecret(data=MappingProxyType(data))
-        current = self._read_v2(path)
-        if current.data is None:
-            return None
-        return StoredSecret(
-            data=MappingProxyType(current.data),
-            version=current.version,
-            custom_metadata=MappingProxyType(current.custom_metadata),
-        )
+            return _stored_v1(self._read_v1(path))
+        return _stored_v2(self._read_v2(path))
 
     def peek(self, path: str) -> StoredSecret | None:
         """What :meth:`read` returns, for callers that read again with `read` whatever fails here.
@@ -193,16 +185,8 @@ class KvStore:
         if status != 200:
             raise VaultError(f"reading `{api_path}` answered HTTP {status}", path=api_path)
         if self.kv_version == 1:
-            return StoredSecret(data=MappingProxyType(dict(body.get("data") or {})))
-        data = body["data"]
-        metadata = data.get("metadata") or {}
-        if data.get("data") is None:
-            return None
-        return StoredSecret(
-            data=MappingProxyType(dict(data["data"])),
-            version=int(metadata["version"]),
-            custom_metadata=MappingProxyType(dict(metadata.get("custom_metadata") or {})),
-        )
+            return _stored_v1(dict(body.get("data") or {}))
+        return _stored_v2(_current_v2(body["data"]))
 
     def _read_v1(self, path: str) -> dict[str, Any] | None:
         path = _clean(path)
@@ -229,19 +213,8 @@ class KvStore:
                     raise
                 # 404 with a body: the latest version is deleted or destroyed, but
                 # its number is still what check-and-set must quote.
-                metadata = ((exc.json or {}).get("data") or {}).get("metadata") or {}
-                return _Current(
-                    data=None,
-                    version=int(metadata.get("version") or 0),
-                    custom_metadata=dict(metadata.get("custom_metadata") or {}),
-                )
-        body = response["data"]
-        metadata = body.get("metadata") or {}
-        return _Current(
-            data=dict(body.get("data") or {}),
-            version=int(metadata["version"]),
-            custom_metadata=dict(metadata.get("custom_metadata") or {}),
-        )
+                return _current_v2((exc.json or {}).get("data") or {})
+        return _current_v2(response["data"])
 
     # -- publish ---------------------------------------------------------------
 
@@ -388,6 +361,31 @@ class KvStore:
             path=path,
             capability=capability,
         )
+
+
+def _current_v2(body: Mapping[str, Any]) -> _Current:
+    """The `data` object of a KV v2 read: of a 200, or of the 404 a deleted latest version answers."""
+    metadata = body.get("metadata") or {}
+    data = body.get("data")
+    return _Current(
+        data=None if data is None else dict(data),
+        version=int(metadata.get("version") or 0),
+        custom_metadata=dict(metadata.get("custom_metadata") or {}),
+    )
+
+
+def _stored_v1(data: dict[str, Any] | None) -> StoredSecret | None:
+    return None if data is None else StoredSecret(data=MappingProxyType(data))
+
+
+def _stored_v2(current: _Current) -> StoredSecret | None:
+    if current.data is None:
+        return None  # absent, or its latest version deleted
+    return StoredSecret(
+        data=MappingProxyType(current.data),
+        version=current.version,
+        custom_metadata=MappingProxyType(current.custom_metadata),
+    )
 
 
 def _contains(data: Mapping[str, Any], fields: Mapping[str, str]) -> bool:
