@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["ProcessStats", "ProcessWatcher", "role_of"]
+__all__ = ["ProcessStats", "ProcessWatcher", "cpu_seconds_of", "role_of"]
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -25,6 +25,12 @@ def role_of(cmdline: bytes) -> str | None:
     if b"pulumi-language-python-exec" in cmdline:
         return "program"
     return None
+
+
+def cpu_seconds_of(pid: int, *, proc: Path = Path("/proc")) -> float:
+    """User plus system CPU seconds process `pid` has used so far (a long-lived server, say)."""
+    fields = (proc / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
 @dataclass

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench._procwatch import ProcessWatcher
+from bench._procwatch import ProcessWatcher, cpu_seconds_of
 from bench._profile import profiling_venv, summarize
 from bench._vault import AuditLog, audited_dev_server, count_kv_calls
 from bench.report import SizeResult, StepMeasure, state_breakdown
@@ -188,6 +188,8 @@ class Bench:
         self.admin.reset_requests()
         offset = self.audit.mark()
         watcher = ProcessWatcher(project.extra_env[MARKER_VAR])
+        # The Vault server shares this machine's cores with the run; a real one would not.
+        vault_cpu_before = cpu_seconds_of(self.vault.process.pid)
         watcher.start()
         started = time.perf_counter()
         try:
@@ -195,6 +197,7 @@ class Bench:
         finally:
             seconds = time.perf_counter() - started
             stats = watcher.stop()
+        vault_server_cpu = cpu_seconds_of(self.vault.process.pid) - vault_cpu_before
         sentry = self.admin.request_count() if mount else None
         if mount is None and self.admin.request_count():
             raise RuntimeError(f"{label}: the floor must not call Sentry")
@@ -208,6 +211,7 @@ class Bench:
             provider_peak_rss_kb=stats.peak_rss_kb.get("provider"),
             provider_cpu_seconds=stats.cpu_seconds.get("provider"),
             program_cpu_seconds=stats.cpu_seconds.get("program"),
+            vault_server_cpu_seconds=vault_server_cpu,
         )
         counts = "" if vault is None else (f", Sentry {sentry} requests, Vault {vault.reads} reads / "
                                            f"{vault.writes} writes")

@@ -51,6 +51,8 @@ class StepMeasure:
     provider_peak_rss_kb: int | None = None
     provider_cpu_seconds: float | None = None
     program_cpu_seconds: float | None = None
+    # The local OpenBao's CPU during the command: a cost of this benchmark's machine, not of a real run's.
+    vault_server_cpu_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -232,11 +234,12 @@ def resources_table(results: Sequence[SizeResult]) -> str:
             _mb(t.provider_peak_rss_kb), _mb(f.provider_peak_rss_kb),
             _cpu(t.provider_cpu_seconds), _cpu(f.provider_cpu_seconds),
             _cpu(t.program_cpu_seconds), _cpu(f.program_cpu_seconds),
+            _cpu(t.vault_server_cpu_seconds),
         ])
     return markdown_table(
         ["N", "state B/project tool", "state B/resource floor", "`__provider` B tool", "`__provider` B floor",
          "provider peak RSS MB tool", "floor", "provider CPU s (no-op) tool", "floor",
-         "program CPU s (no-op) tool", "floor"],
+         "program CPU s (no-op) tool", "floor", "Vault server CPU s (no-op) tool"],
         rows,
     )
 

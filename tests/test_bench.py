@@ -6,10 +6,12 @@ No timing is asserted here; the benchmark itself (`make bench`) measures.
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
 import pytest
 
-from bench._procwatch import role_of
+from bench._procwatch import cpu_seconds_of, role_of
 from bench._profile import IMPORTS, categorize, summarize
 from bench._vault import count_kv_calls
 from bench.report import (
@@ -136,6 +138,15 @@ def test_vault_counts_split_kv_reads_and_writes_under_the_mount_from_every_other
     ]
     counts = count_kv_calls(lines, mount="bench-50")
     assert (counts.reads, counts.writes, counts.other) == (1, 2, 3)
+
+
+def test_cpu_seconds_of_a_process_are_user_plus_system_ticks(tmp_path: Path) -> None:
+    (tmp_path / "42").mkdir()
+    # comm may hold spaces and parentheses; utime and stime are fields 14 and 15.
+    fields = ["S", "1", "1", "1", "0", "-1", "0", "0", "0", "0", "0", "250", "150"] + ["0"] * 40
+    (tmp_path / "42" / "stat").write_text(f"42 (bao (server) x) {' '.join(fields)}\n")
+
+    assert cpu_seconds_of(42, proc=tmp_path) == pytest.approx(400 / os.sysconf("SC_CLK_TCK"))
 
 
 def test_process_roles_are_read_from_the_command_line() -> None:
