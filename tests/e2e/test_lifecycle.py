@@ -67,3 +67,20 @@ def test_first_up_publishes_each_project_and_a_second_up_changes_nothing(
     # The default onDelete is a soft delete: the version is still there to undelete.
     metadata = vault.secrets.kv.v2.read_secret_metadata(path="sentry/acme/web", mount_point=vault_mount)
     assert metadata["data"]["versions"]["1"]["deletion_time"]
+
+
+def test_invalid_config_fails_the_preview_with_one_clean_message_and_nothing_written(
+    pulumi_project: PulumiProject, openbao: Any, vault_mount: str
+) -> None:
+    configure(pulumi_project, organization="acme", projects=PROJECTS)
+    pulumi_project.set_config(STACK, "sentry-dsn-sync:vault", {"mount": vault_mount, "kvVersion": 3})
+
+    result = pulumi_project.run("preview", "--stack", STACK, check=False)
+
+    shown = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "vault.kvVersion" in shown and "3" in shown, shown
+    assert "Traceback" not in shown, "the async program still reports config errors without a traceback"
+    assert "demo-token" not in shown
+    with pytest.raises(hvac.exceptions.InvalidPath):
+        openbao.client().secrets.kv.v2.list_secrets(path="sentry", mount_point=vault_mount)
