@@ -191,8 +191,6 @@ def plain_get(client: hvac.Client, api_path: str) -> tuple[int, Any]:
     while "//" in api_path:  # as hvac and the Vault CLI read a path
         api_path = api_path.replace("//", "/")
     url = f"{adapter.base_uri.rstrip('/')}/v1/{api_path}"
-    if select_proxy(url, session.proxies):
-        raise NotPlainGet(url)
     headers = {"X-Vault-Request": "true", "X-Vault-Token": client.token}
     if adapter.namespace:
         headers["X-Vault-Namespace"] = adapter.namespace
@@ -203,13 +201,14 @@ def plain_get(client: hvac.Client, api_path: str) -> tuple[int, Any]:
 
 
 def _pool(session: requests.Session, url: str) -> HTTPConnectionPool:
+    """The session's pool for `url`'s origin, settled once: its proxies and TLS are fixed when it is built."""
     origin = url.split("/v1/", 1)[0]
     with _pools_lock:
         pools = _pools.setdefault(session, {})
         pool = pools.get(origin)
         if pool is None:
             adapter = session.get_adapter(url)
-            if not isinstance(adapter, HTTPAdapter):
+            if not isinstance(adapter, HTTPAdapter) or select_proxy(url, session.proxies):
                 raise NotPlainGet(url)
             request = requests.Request("GET", url).prepare()
             pool = pools[origin] = adapter.get_connection_with_tls_context(
