@@ -29,7 +29,16 @@ def role_of(cmdline: bytes) -> str | None:
 
 def cpu_seconds_of(pid: int, *, proc: Path = Path("/proc")) -> float:
     """User plus system CPU seconds process `pid` has used so far (a long-lived server, say)."""
-    fields = (proc / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    return _cpu_seconds(_stat_fields((proc / str(pid) / "stat").read_text()))
+
+
+def _stat_fields(stat: str) -> list[str]:
+    """The fields of /proc/<pid>/stat after `comm`, which may itself hold spaces and parentheses."""
+    return stat.rsplit(")", 1)[1].split()
+
+
+def _cpu_seconds(fields: list[str]) -> float:
+    # utime and stime, fields 14 and 15 of the whole line.
     return (int(fields[11]) + int(fields[12])) / _TICKS
 
 
@@ -93,14 +102,14 @@ class ProcessWatcher:
     def _sample(self, proc: Path) -> None:
         stat = (proc / "stat").read_text()
         # Field 22 (starttime) makes the key survive pid reuse; fields after `comm` are space-separated.
-        fields = stat.rsplit(")", 1)[1].split()
+        fields = _stat_fields(stat)
         key = (int(proc.name), fields[19])
         if key not in self._seen:
             environ = (proc / "environ").read_bytes()
             self._seen[key] = role_of((proc / "cmdline").read_bytes()) if self._marker in environ else None
         if self._seen[key] is None:
             return
-        self._cpu[key] = (int(fields[11]) + int(fields[12])) / _TICKS
+        self._cpu[key] = _cpu_seconds(fields)
         for line in (proc / "status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 self._hwm[key] = max(self._hwm.get(key, 0), int(line.split()[1]))
