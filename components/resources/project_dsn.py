@@ -46,6 +46,7 @@ from components.errors import SentryDsnSyncError, VaultError, VaultMountError
 from components.resources.runtime import runtime
 
 if TYPE_CHECKING:
+    from components.sentry import OrganizationCatalog
     from components.vault import KvStore
 
 __all__ = ["MANAGED_BY", "PUBLISHED_FIELDS", "ProjectDsn", "ProjectDsnArgs", "ProjectDsnProvider"]
@@ -110,13 +111,17 @@ class ProjectDsnProvider(ResourceProvider):
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs = _flat_inputs(news)
-        if _compares_with_vault(olds, inputs):
-            # Vault is read in the background while Sentry is read below.
-            runtime.start_read_ahead(
-                stack=inputs["stack"], mount=inputs["vault_mount"], kv_version=_kv_version(inputs)
-            )
         try:
-            inputs.update(_published_values(inputs))
+            # The Sentry client is built before the Vault read ahead starts: building
+            # either is CPU work (imports, a TLS context) that the other would slow
+            # down, and the first check waits for Sentry, not for Vault. Vault's
+            # client is then built while Sentry's answers are on their way.
+            catalog = runtime.catalog(stack=inputs["stack"])
+            if _compares_with_vault(olds, inputs):
+                runtime.start_read_ahead(
+                    stack=inputs["stack"], mount=inputs["vault_mount"], kv_version=_kv_version(inputs)
+                )
+            inputs.update(_published_values(catalog, inputs))
         except SentryDsnSyncError as exc:
             return CheckResult(inputs, [CheckFailure("project_slug", str(exc))])
         try:
@@ -177,13 +182,11 @@ def _flat_inputs(news: dict[str, Any]) -> dict[str, Any]:
     return inputs
 
 
-def _published_values(inputs: dict[str, Any]) -> dict[str, Any]:
+def _published_values(catalog: OrganizationCatalog, inputs: dict[str, Any]) -> dict[str, Any]:
     """Read Sentry and choose the key, as DESIGN's rule says."""
     # Imported here: the program imports this module but never reads Sentry (see runtime).
     from components.sentry import choose_key
 
-    stack = inputs["stack"]
-    catalog = runtime.catalog(stack=stack)
     project = catalog.project(inputs["project_slug"])
     choice = choose_key(
         catalog.active_keys(project.slug),
@@ -247,6 +250,8 @@ def _shown(value: Any) -> str:
     must not travel into state from here.
     """
     text = str(value)
+    if "@" not in text:
+        return text  # no user part, so no password: the common case, without parsing
     try:
         parts = urlsplit(text)
     except ValueError:

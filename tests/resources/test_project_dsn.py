@@ -201,6 +201,36 @@ def test_only_checks_of_published_secrets_start_reading_vault_ahead(world: World
     assert world.read_ahead == [("dev", "secret", 2)]
 
 
+def test_check_builds_the_sentry_client_before_vault_is_read_ahead_and_reads_sentry_after(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first check of a run waits for Sentry: building its client (CPU work) must not
+    # share the interpreter with building Vault's, which runs while Sentry answers.
+    events: list[str] = []
+
+    class RecordingCatalog(FakeCatalog):
+        def project(self, slug: str) -> Project:
+            events.append("sentry read")
+            return super().project(slug)
+
+    catalog = RecordingCatalog([OLD_KEY])
+
+    def catalog_for(*, stack: str) -> FakeCatalog:
+        events.append("sentry client")
+        return catalog
+
+    def start_read_ahead(*, stack: str, mount: str, kv_version: int) -> None:
+        events.append("vault read ahead")
+
+    state = published(world)
+    monkeypatch.setattr(runtime, "catalog", catalog_for)
+    monkeypatch.setattr(runtime, "start_read_ahead", start_read_ahead)
+
+    provider.check(state, program_inputs())
+
+    assert events == ["sentry client", "vault read ahead", "sentry read"]
+
+
 def test_check_of_a_first_run_checks_the_mount_but_reads_no_secret(world: World) -> None:
     result = provider.check({}, program_inputs(kv_version=1))
 
