@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -175,3 +177,25 @@ def test_imports_are_their_own_category_whatever_module_is_being_imported() -> N
     stack = ("components/sentry/client.py:<module>", "<frozen importlib._bootstrap>:_find_and_load",
              "httpx/__init__.py:<module>")
     assert categorize(stack) == IMPORTS
+
+
+CHILD_REPORTS_SIGINT = """
+import signal, subprocess, sys
+signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a non-interactive shell starts `make bench &`
+if sys.argv[1] == "restore":
+    from bench.__main__ import let_pulumi_stop_its_plugins
+    let_pulumi_stop_its_plugins()
+print(subprocess.run([sys.executable, "-c", "import signal; print(signal.getsignal(signal.SIGINT) is signal.SIG_IGN)"],
+                     capture_output=True, text=True, check=True).stdout.strip())
+"""
+
+
+@pytest.mark.parametrize(("mode", "child_ignores_sigint"), [("restore", "False"), ("leave", "True")])
+def test_commands_started_by_the_bench_get_a_working_sigint_even_when_it_was_started_ignoring_it(
+    mode: str, child_ignores_sigint: str
+) -> None:
+    # The pulumi CLI stops a plugin with SIGINT and kills it only 5 s later, so an
+    # inherited ignored SIGINT would add 5 s to every measured command.
+    result = subprocess.run([sys.executable, "-c", CHILD_REPORTS_SIGINT, mode], capture_output=True, text=True,
+                            check=True, cwd=Path(__file__).resolve().parents[1])
+    assert result.stdout.strip() == child_ignores_sigint
