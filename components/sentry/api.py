@@ -77,8 +77,7 @@ class SentryApi:
         items = self.client.paginate(
             path, params={"per_page": _PER_PAGE}, what=f"organization '{organization}'", scope="org:read"
         )
-        endpoint = self.client.endpoint(path)
-        return (Project.from_json(item, endpoint=endpoint) for item in items)
+        return self._projects(items, path)
 
     def list_team_projects(self, organization: str, team: str) -> list[Project]:
         """GET /api/0/teams/{organization}/{team}/projects/ (scope project:read), every page."""
@@ -87,7 +86,7 @@ class SentryApi:
         items = self.client.paginate(
             path, what=f"team '{team}' in organization '{organization}'", scope="project:read"
         )
-        return self._projects(items, path)
+        return list(self._projects(items, path))
 
     def get_project_stats(
         self,
@@ -114,9 +113,10 @@ class SentryApi:
         endpoint = self.client.endpoint(path)
         return [ProjectKey.from_json(item, endpoint=endpoint) for item in items]
 
-    def _projects(self, items: Any, path: str) -> list[Project]:
+    def _projects(self, items: Any, path: str) -> Iterator[Project]:
+        """Each item parsed as it is reached: a paginated list is read only as far as it is iterated."""
         endpoint = self.client.endpoint(path)
-        return [Project.from_json(item, endpoint=endpoint) for item in items]
+        return (Project.from_json(item, endpoint=endpoint) for item in items)
 
 
 def _project_what(organization: str, project: str) -> str:
