@@ -2,7 +2,7 @@
 
 import pulumi
 
-from components import SentryDsnSync, SentryDsnSyncArgs, SentryDsnSyncError, load_settings
+from sentry_dsn_sync import SentryDsnSync, SentryDsnSyncArgs, SentryDsnSyncError, load_settings
 
 
 async def main() -> pulumi.Inputs:

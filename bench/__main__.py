@@ -36,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--keys-per-project", type=int, default=1)
     parser.add_argument("--no-profile", action="store_true", help="skip the sampled no-op run at the largest N")
     parser.add_argument("--tool-pythonpath", type=Path, default=None,
-                        help="a directory holding a patched copy of components/, put first on the tool's "
+                        help="a directory holding a patched copy of the sentry_dsn_sync package, put first on the tool's "
                              "PYTHONPATH: measures a candidate change without touching the tree")
     parser.add_argument("--work", type=Path, default=HERE / "out", help="scratch dir (projects, state, profile)")
     parser.add_argument("--output", type=Path, default=HERE / "RESULTS.md")
@@ -91,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.tool_pythonpath is None:
         tool_pythonpath, code = snapshot_components(args.work)
     else:
-        tool_pythonpath, code = args.tool_pythonpath, f"components/ from {args.tool_pythonpath} (--tool-pythonpath)"
+        tool_pythonpath, code = args.tool_pythonpath, f"sentry_dsn_sync from {args.tool_pythonpath} (--tool-pythonpath)"
     results: list[SizeResult] = []
     profile_report = None
     with bench_environment(args.work, keys_per_project=args.keys_per_project, latency_ms=args.latency_ms,

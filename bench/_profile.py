@@ -64,7 +64,7 @@ CATEGORIES = (
     ("asyncio/", "asyncio event loop"),
     ("google/protobuf", "gRPC / protobuf"),
     ("grpc/", "gRPC / protobuf"),
-    ("components/", "tool code (components/)"),
+    ("sentry_dsn_sync/", "tool code (sentry_dsn_sync)"),
     ("pulumi/dynamic/", "pulumi.dynamic glue"),
 )
 
@@ -87,9 +87,12 @@ def profiling_venv(directory: Path, *, provider_out: Path, program_out: Path) ->
 
 
 def _short(frame: str) -> str:
-    """`components/...` whether the tool ran from the tree or from the benchmark's snapshot of it."""
+    """`sentry_dsn_sync/...` whether the tool ran from the tree or from the benchmark's snapshot of it."""
     frame = frame.removeprefix("site-packages/")
-    return frame.split("components-snapshot/", 1)[1] if "components-snapshot/" in frame else frame
+    for root in ("components-snapshot/", "components/"):
+        if root in frame:
+            return frame.split(root, 1)[1]
+    return frame
 
 
 def _read(lines: Iterable[str]) -> Counter[tuple[str, ...]]:

@@ -50,7 +50,7 @@ class Bench:
     latency_ms: int
     repeat: int
     log: Callable[[str], None]
-    # Put first on the tool's PYTHONPATH: a patched copy of `components/` to measure before changing it.
+    # Put first on the tool's PYTHONPATH: a patched copy of `sentry_dsn_sync` to measure before changing it.
     tool_pythonpath: Path | None = None
     # The simulator of the size being measured.
     admin: SimulatorAdmin | None = None
@@ -230,19 +230,19 @@ def _copy_floor(destination: Path) -> Path:
 
 
 def snapshot_components(work: Path) -> tuple[Path, str]:
-    """Copy `components/` into the work dir and describe which version it is.
+    """Copy the `sentry_dsn_sync` package into the work dir and describe which version it is.
 
     Others may edit the tree while a run of several minutes goes on; the tool
     then runs from this copy (first on its PYTHONPATH), so every step of one
     run measures the same code.
     """
-    source = REPO_ROOT / "components"
+    source = REPO_ROOT / "components" / "sentry_dsn_sync"
     target = work / "components-snapshot"
     shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(source, target / "components", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(source, target / "sentry_dsn_sync", ignore=shutil.ignore_patterns("__pycache__"))
     _byte_compile(target)
     digest = hashlib.sha256()
-    for path in sorted((target / "components").rglob("*.py")):
+    for path in sorted((target / "sentry_dsn_sync").rglob("*.py")):
         digest.update(path.relative_to(target).as_posix().encode())
         digest.update(path.read_bytes())
     head = _git("rev-parse", "--short", "HEAD")

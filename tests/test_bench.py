@@ -160,7 +160,7 @@ def test_process_roles_are_read_from_the_command_line() -> None:
 def test_profile_summary_leaves_idle_threads_out_and_names_the_layer() -> None:
     lines = [
         "30\tthreading.py:_bootstrap;grpc/_server.py:_unary_response_in_pool;"
-        "components/resources/project_dsn.py:check;hvac/api/secrets_engines/kv_v2.py:read_secret_version;"
+        "components/sentry_dsn_sync/resources/project_dsn.py:check;hvac/api/secrets_engines/kv_v2.py:read_secret_version;"
         "urllib3/connectionpool.py:urlopen",
         "10\tthreading.py:_bootstrap;pulumi/dynamic/__main__.py:get_provider;dill/_dill.py:loads",
         "500\tthreading.py:_bootstrap;threading.py:wait",
@@ -169,12 +169,12 @@ def test_profile_summary_leaves_idle_threads_out_and_names_the_layer() -> None:
     assert text.startswith("40 busy thread-samples")
     assert "| Vault HTTP (hvac/requests) | 30 | 75% |" in text
     assert "| (un)pickling `__provider` (dill) | 10 | 25% |" in text
-    assert "| `components/resources/project_dsn.py:check` | 30 | 75% |" in text
+    assert "| `sentry_dsn_sync/resources/project_dsn.py:check` | 30 | 75% |" in text
     assert "threading.py" not in text.split("function (inclusive")[1]
 
 
 def test_imports_are_their_own_category_whatever_module_is_being_imported() -> None:
-    stack = ("components/sentry/client.py:<module>", "<frozen importlib._bootstrap>:_find_and_load",
+    stack = ("sentry_dsn_sync/sentry/client.py:<module>", "<frozen importlib._bootstrap>:_find_and_load",
              "httpx/__init__.py:<module>")
     assert categorize(stack) == IMPORTS
 

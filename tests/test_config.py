@@ -10,7 +10,7 @@ import pulumi
 import pytest
 from pulumi.runtime.config import set_all_config
 
-from components.config import (
+from sentry_dsn_sync.config import (
     DEFAULT_PATH_TEMPLATE,
     AppRoleAuth,
     JwtAuth,
@@ -25,7 +25,7 @@ from components.config import (
     parse_vault_settings,
     render_vault_path,
 )
-from components.errors import ConfigError
+from sentry_dsn_sync.errors import ConfigError
 
 SENTRY_TOKEN = "sntrys_eyJpYXQiOjE3MDAwMDAwMDB9_token-that-must-never-show"
 VAULT_TOKEN = "hvs.vault-token-that-must-never-show"

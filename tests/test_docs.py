@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-import components.errors
-from components import config
-from components.config import parse_settings
-from components.errors import ConfigError
+import sentry_dsn_sync.errors
+from sentry_dsn_sync import config
+from sentry_dsn_sync.config import parse_settings
+from sentry_dsn_sync.errors import ConfigError
 from tests.test_config import BASE, ENV, INVALID
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-COMPONENTS = Path(components.errors.__file__).resolve().parent
+COMPONENTS = Path(sentry_dsn_sync.errors.__file__).resolve().parent
 
 
 def sections(markdown: str) -> dict[str, list[list[str]]]:
@@ -149,7 +149,7 @@ def test_keys_documented_as_required_are_refused_when_missing(title: str, key: s
 
 
 def test_every_error_class_has_a_troubleshooting_section() -> None:
-    for name in components.errors.__all__:
+    for name in sentry_dsn_sync.errors.__all__:
         assert name in TROUBLESHOOTING, f"docs/troubleshooting.md has no '## {name}' section"
         if name != "SentryDsnSyncError":
             assert TROUBLESHOOTING[name], f"the {name} section lists no message"
@@ -160,7 +160,7 @@ def test_every_error_class_raised_in_the_code_is_one_of_the_documented_tree() ->
     for source in COMPONENTS.rglob("*.py"):
         raised |= set(re.findall(r"\b((?:Sentry|Vault|Config|KeySelection)\w*Error)\(", source.read_text()))
 
-    assert raised - {"SentryDsnSyncError"} <= set(components.errors.__all__)
+    assert raised - {"SentryDsnSyncError"} <= set(sentry_dsn_sync.errors.__all__)
 
 
 def _pattern(documented: str) -> re.Pattern[str]:

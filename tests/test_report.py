@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from components.config import Secret
-from components.report import (
+from sentry_dsn_sync.config import Secret
+from sentry_dsn_sync.report import (
     EXIT_ERROR,
     EXIT_OK,
     EXIT_SILENT,
@@ -27,7 +27,7 @@ from components.report import (
     main,
     parse_outputs,
 )
-from components.sentry import RetryPolicy, SentryApi, SentryClient
+from sentry_dsn_sync.sentry import RetryPolicy, SentryApi, SentryClient
 from sentry_simulator.testing import RunningSimulator, running_simulator
 
 SEED_PATH = Path(__file__).resolve().parents[1] / "sentry_simulator" / "seeds" / "demo.json"
@@ -293,7 +293,7 @@ def test_the_token_never_appears_in_output_of_a_run_or_of_a_rejected_run(
 ) -> None:
     outputs = write_outputs(tmp_path, stack_outputs(simulator, ["web", "mobile"]))
     chart = tmp_path / "chart.png"
-    command = [sys.executable, "-m", "components.report", "--outputs", str(outputs)]
+    command = [sys.executable, "-m", "sentry_dsn_sync.report", "--outputs", str(outputs)]
     base_env = {**os.environ, **env_for(simulator)}
 
     ok = subprocess.run([*command, "--png", str(chart)], env=base_env, cwd=REPO_ROOT, capture_output=True, text=True)

@@ -9,9 +9,9 @@ from typing import Any
 import pulumi
 import pytest
 
-from components import ProjectDsn, SentryDsnSync, SentryDsnSyncArgs, parse_settings
-from components import sync as sync_module
-from components.config import Settings
+from sentry_dsn_sync import ProjectDsn, SentryDsnSync, SentryDsnSyncArgs, parse_settings
+from sentry_dsn_sync import sync as sync_module
+from sentry_dsn_sync.config import Settings
 
 ENV = {"SENTRY_AUTH_TOKEN": "unit-token", "VAULT_ADDR": "http://127.0.0.1:8200"}
 

@@ -10,7 +10,7 @@ from devenv.pulumi_cli import REPO_ROOT
 
 def test_mypy_strict_finds_no_issue() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "-p", "components", "-p", "sentry_simulator", "-p", "devenv"],
+        [sys.executable, "-m", "mypy", "-p", "sentry_dsn_sync", "-p", "sentry_simulator", "-p", "devenv"],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

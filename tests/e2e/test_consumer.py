@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from components.report import EXIT_OK
+from sentry_dsn_sync.report import EXIT_OK
 from devenv.pulumi_cli import REPO_ROOT, PulumiProject
 from tests.e2e.conftest import STACK, configure, newest_active_key
 
@@ -88,7 +88,7 @@ def test_report_reads_the_published_keys_of_a_real_stack_and_flags_the_silent_pr
     env = {**pulumi_project.env(), "SENTRY_ORG": "acme"}
 
     result = subprocess.run(
-        [sys.executable, "-m", "components.report", "--stack", STACK, "--cwd", str(pulumi_project.project_dir)],
+        [sys.executable, "-m", "sentry_dsn_sync.report", "--stack", STACK, "--cwd", str(pulumi_project.project_dir)],
         env=env,
         capture_output=True,
         text=True,

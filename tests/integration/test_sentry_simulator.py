@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from components.config import Secret
-from components.errors import (
+from sentry_dsn_sync.config import Secret
+from sentry_dsn_sync.errors import (
     SentryAuthError,
     SentryNotFoundError,
     SentryPermissionError,
@@ -29,7 +29,7 @@ from components.errors import (
     SentryResponseError,
     SentryUnavailableError,
 )
-from components.sentry import OrganizationCatalog, RetryPolicy, SentryApi, SentryClient, choose_key
+from sentry_dsn_sync.sentry import OrganizationCatalog, RetryPolicy, SentryApi, SentryClient, choose_key
 from sentry_simulator import DEMO_SEED_PATH, generate_seed
 from sentry_simulator.testing import RunningSimulator, running_simulator
 

@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
-from components.config import OnDelete, VaultSettings, parse_vault_settings
-from components.errors import ConfigError, SentryNotFoundError, VaultMountError, VaultPermissionError, VaultUnavailableError
-from components.resources import project_dsn
-from components.resources.project_dsn import MISSING, ProjectDsnArgs, ProjectDsnProvider
-from components.resources.runtime import runtime
-from components.sentry import Project, ProjectKey
-from components.vault import PublishResult, StoredSecret
+from sentry_dsn_sync.config import OnDelete, VaultSettings, parse_vault_settings
+from sentry_dsn_sync.errors import ConfigError, SentryNotFoundError, VaultMountError, VaultPermissionError, VaultUnavailableError
+from sentry_dsn_sync.resources import project_dsn
+from sentry_dsn_sync.resources.project_dsn import MISSING, ProjectDsnArgs, ProjectDsnProvider
+from sentry_dsn_sync.resources.runtime import runtime
+from sentry_dsn_sync.sentry import Project, ProjectKey
+from sentry_dsn_sync.vault import PublishResult, StoredSecret
 
 PROJECT = Project(id=42, slug="web", name="Web", status="active", team_slugs=("web-team",))
 

@@ -8,9 +8,9 @@ from types import MappingProxyType
 
 import pytest
 
-from components.errors import VaultPermissionError
-from components.resources.read_ahead import ReadAhead
-from components.vault import StoredSecret
+from sentry_dsn_sync.errors import VaultPermissionError
+from sentry_dsn_sync.resources.read_ahead import ReadAhead
+from sentry_dsn_sync.vault import StoredSecret
 
 WAIT = 5.0
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from components.sentry import reset_shared_catalogs
+from sentry_dsn_sync.sentry import reset_shared_catalogs
 
 from .fakes import FakeClock
 

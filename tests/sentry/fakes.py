@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from components.config import Secret
-from components.sentry import RetryPolicy, SentryClient
+from sentry_dsn_sync.config import Secret
+from sentry_dsn_sync.sentry import RetryPolicy, SentryClient
 
 TOKEN = "sntrys_TOKEN-VALUE-must-never-show-0123456789"
 KEY_SECRET = "f00dfacef00dfacef00dfacef00dface"

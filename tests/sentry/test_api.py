@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from components.errors import SentryNotFoundError, SentryResponseError
-from components.sentry import SentryApi
+from sentry_dsn_sync.errors import SentryNotFoundError, SentryResponseError
+from sentry_dsn_sync.sentry import SentryApi
 
 from .fakes import KEY_SECRET, FakeClock, key_json, make_client, paged, project_json
 

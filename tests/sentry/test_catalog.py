@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
-from components.config import Secret, Settings, VaultSettings
-from components.errors import KeySelectionError, SentryAuthError, SentryNotFoundError
-from components.sentry import (
+from sentry_dsn_sync.config import Secret, Settings, VaultSettings
+from sentry_dsn_sync.errors import KeySelectionError, SentryAuthError, SentryNotFoundError
+from sentry_dsn_sync.sentry import (
     OrganizationCatalog,
     SentryApi,
     catalog_for,

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from components.config import Secret
-from components.errors import (
+from sentry_dsn_sync.config import Secret
+from sentry_dsn_sync.errors import (
     ConfigError,
     SentryAuthError,
     SentryError,
@@ -21,7 +21,7 @@ from components.errors import (
     SentryResponseError,
     SentryUnavailableError,
 )
-from components.sentry import SentryClient, api_path, parse_link_header
+from sentry_dsn_sync.sentry import SentryClient, api_path, parse_link_header
 
 from .fakes import TOKEN, TOKEN_SOURCE, FakeClock, link_header, make_client, paged
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from components.sentry import OrganizationCatalog, SentryApi
-from components.sentry.invocation_cache import InvocationCache, pulumi_invocation_id
+from sentry_dsn_sync.sentry import OrganizationCatalog, SentryApi
+from sentry_dsn_sync.sentry.invocation_cache import InvocationCache, pulumi_invocation_id
 
 from .fakes import FakeClock, make_client
 from .test_catalog import FakeOrganization

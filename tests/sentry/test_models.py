@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from components.errors import SentryResponseError
-from components.sentry import Project, ProjectKey
+from sentry_dsn_sync.errors import SentryResponseError
+from sentry_dsn_sync.sentry import Project, ProjectKey
 
 from .fakes import KEY_SECRET, key_json, project_json
 

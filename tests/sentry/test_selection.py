@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from components.errors import KeySelectionError
-from components.sentry import ProjectKey, choose_key
+from sentry_dsn_sync.errors import KeySelectionError
+from sentry_dsn_sync.sentry import ProjectKey, choose_key
 
 
 def key(key_id: str, *, label: str = "", active: bool = True, day: int | None = 1) -> ProjectKey:

@@ -14,8 +14,8 @@ from typing import Literal
 import hvac
 import pytest
 
-from components.config import TokenAuth, VaultAuth, VaultSettings
-from components.vault import reset_shared_clients
+from sentry_dsn_sync.config import TokenAuth, VaultAuth, VaultSettings
+from sentry_dsn_sync.vault import reset_shared_clients
 from devenv.openbao import OpenBaoServer, dev_server, wait_for_kv_v2
 
 V1_MOUNT = "kv1"

@@ -10,8 +10,8 @@ from pathlib import Path
 import hvac
 import pytest
 
-from components.resources.runtime import ProviderRuntime
-from components.vault import KvStore
+from sentry_dsn_sync.resources.runtime import ProviderRuntime
+from sentry_dsn_sync.vault import KvStore
 from devenv.openbao import OpenBaoServer
 from tests.vault.conftest import V2_MOUNT
 

@@ -15,10 +15,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-import components.vault.client as vault_client
-from components.config import AppRoleAuth, JwtAuth, KubernetesAuth, Secret, TokenAuth
-from components.errors import VaultAuthError, VaultError
-from components.vault import KvStore, client_identity, connect, shared_client
+import sentry_dsn_sync.vault.client as vault_client
+from sentry_dsn_sync.config import AppRoleAuth, JwtAuth, KubernetesAuth, Secret, TokenAuth
+from sentry_dsn_sync.errors import VaultAuthError, VaultError
+from sentry_dsn_sync.vault import KvStore, client_identity, connect, shared_client
 from devenv.openbao import OpenBaoServer
 from tests.vault.conftest import V2_MOUNT, MakeSettings
 from tests.vault.fake_kubernetes import FakeKubernetes, fake_kubernetes

@@ -11,16 +11,16 @@ import pytest
 import requests
 import urllib3.exceptions
 
-from components.config import Secret, TokenAuth
-from components.errors import (
+from sentry_dsn_sync.config import Secret, TokenAuth
+from sentry_dsn_sync.errors import (
     VaultMountError,
     VaultPermissionError,
     VaultSealedError,
     VaultTLSError,
     VaultUnavailableError,
 )
-from components.vault import KvStore, PublishResult, connect
-from components.vault.client import NotPlainGet, plain_get
+from sentry_dsn_sync.vault import KvStore, PublishResult, connect
+from sentry_dsn_sync.vault.client import NotPlainGet, plain_get
 from devenv.openbao import OpenBaoServer, dev_server, free_port, sealable_server, wait_for_kv_v2
 from tests.vault.conftest import V2_MOUNT, MakeSettings
 from tests.vault.fake_kubernetes import make_ca

@@ -8,9 +8,9 @@ import hvac
 import hvac.exceptions
 import pytest
 
-from components.errors import VaultConflictError, VaultError, VaultMountError
-from components.vault import KvStore, PublishResult
-from components.vault.kv import _Current
+from sentry_dsn_sync.errors import VaultConflictError, VaultError, VaultMountError
+from sentry_dsn_sync.vault import KvStore, PublishResult
+from sentry_dsn_sync.vault.kv import _Current
 from tests.vault.conftest import V1_MOUNT, V2_MOUNT
 
 FIELDS = {

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, Literal
 
-from components.errors import SentryResponseError
-from components.sentry.client import SentryClient, api_path
-from components.sentry.models import Project, ProjectKey
+from sentry_dsn_sync.errors import SentryResponseError
+from sentry_dsn_sync.sentry.client import SentryClient, api_path
+from sentry_dsn_sync.sentry.models import Project, ProjectKey
 
 __all__ = ["KeyStatus", "SentryApi", "Stat"]
 

@@ -1,15 +1,15 @@
 """Vault half of sentry-dsn-sync: log in as the Vault CLI would, then read and publish KV secrets.
 
-`connect` / `shared_client` turn :class:`components.config.VaultSettings` into a
+`connect` / `shared_client` turn :class:`sentry_dsn_sync.config.VaultSettings` into a
 logged-in hvac client; `KvStore` reads, merges and writes one mount's secrets
 without clobbering fields or metadata that others own. Every failure is a
-:class:`components.errors.VaultError` subclass that says what to fix.
+:class:`sentry_dsn_sync.errors.VaultError` subclass that says what to fix.
 """
 
 from __future__ import annotations
 
-from components.vault.client import DEFAULT_TIMEOUT, client_identity, connect, reset_shared_clients, shared_client
-from components.vault.kv import DEFAULT_CAS_ATTEMPTS, KvStore, PublishResult, StoredSecret
+from sentry_dsn_sync.vault.client import DEFAULT_TIMEOUT, client_identity, connect, reset_shared_clients, shared_client
+from sentry_dsn_sync.vault.kv import DEFAULT_CAS_ATTEMPTS, KvStore, PublishResult, StoredSecret
 
 __all__ = [
     "DEFAULT_CAS_ATTEMPTS",

@@ -2,7 +2,7 @@
 
 A team adds it to an existing Pulumi program in a few lines::
 
-    from components import SentryDsnSync, SentryDsnSyncArgs, load_settings
+    from sentry_dsn_sync import SentryDsnSync, SentryDsnSyncArgs, load_settings
 
     sync = SentryDsnSync("sentry-dsns", SentryDsnSyncArgs(settings=load_settings()))
     pulumi.export("dsns", sync.dsns)
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.config import ProjectSpec, Settings
-from components.resources.project_dsn import ProjectDsn, ProjectDsnArgs
+from sentry_dsn_sync.config import ProjectSpec, Settings
+from sentry_dsn_sync.resources.project_dsn import ProjectDsn, ProjectDsnArgs
 
 __all__ = ["SentryDsnSync", "SentryDsnSyncArgs"]
 
@@ -100,7 +100,7 @@ def _team_project_slugs(args: SentryDsnSyncArgs) -> tuple[str, ...]:
     if args.team_projects is not None:
         return args.team_projects
     # Imported only here: a stack without `team` never reads Sentry from the program.
-    from components.sentry import shared_catalog
+    from sentry_dsn_sync.sentry import shared_catalog
 
     return tuple(project.slug for project in shared_catalog(settings).team_projects(settings.team))
 

@@ -21,10 +21,10 @@ import hvac
 import hvac.exceptions
 import hvac.utils
 
-from components.config import OnDelete
-from components.errors import VaultConflictError, VaultError, VaultMountError, VaultPermissionError
-from components.vault._errors import CallSite, is_cas_conflict, vault_errors
-from components.vault.client import plain_get
+from sentry_dsn_sync.config import OnDelete
+from sentry_dsn_sync.errors import VaultConflictError, VaultError, VaultMountError, VaultPermissionError
+from sentry_dsn_sync.vault._errors import CallSite, is_cas_conflict, vault_errors
+from sentry_dsn_sync.vault.client import plain_get
 
 __all__ = ["DEFAULT_CAS_ATTEMPTS", "KvStore", "PublishResult", "StoredSecret"]
 

@@ -25,7 +25,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from components.vault import KvStore, StoredSecret
+    from sentry_dsn_sync.vault import KvStore, StoredSecret
 
 __all__ = ["ReadAhead"]
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import hvac.exceptions
 import requests.exceptions
 
-from components.errors import (
+from sentry_dsn_sync.errors import (
     VaultAuthError,
     VaultError,
     VaultMountError,

@@ -9,7 +9,7 @@ each project received and rejected over the last day, and flags every project
 that has been silent since its key changed.
 
     sentry-dsn-sync report --stack prod [--png received.png]
-    python -m components.report --outputs outputs.json
+    python -m sentry_dsn_sync.report --outputs outputs.json
 
 The Sentry token is only ever read from `SENTRY_AUTH_TOKEN`: a flag would put
 it into shell history and process listings.
@@ -30,9 +30,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from components.config import DEFAULT_SENTRY_URL, Secret
-from components.errors import ConfigError, SentryDsnSyncError
-from components.sentry import ProjectKey, SentryApi, SentryClient
+from sentry_dsn_sync.config import DEFAULT_SENTRY_URL, Secret
+from sentry_dsn_sync.errors import ConfigError, SentryDsnSyncError
+from sentry_dsn_sync.sentry import ProjectKey, SentryApi, SentryClient
 
 __all__ = [
     "EXIT_ERROR",
@@ -397,7 +397,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _report_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m components.report", description=_DESCRIPTION)
+    parser = argparse.ArgumentParser(prog="python -m sentry_dsn_sync.report", description=_DESCRIPTION)
     _add_report_arguments(parser)
     return parser
 
@@ -409,7 +409,7 @@ def main(argv: Sequence[str] | None = None, *, env: Mapping[str, str] | None = N
 
 
 def report_main(argv: Sequence[str] | None = None, *, env: Mapping[str, str] | None = None) -> int:
-    """`python -m components.report ...`: the report command on its own."""
+    """`python -m sentry_dsn_sync.report ...`: the report command on its own."""
     args = _report_parser().parse_args(argv)
     return _run_report(args, os.environ if env is None else env)
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from components.sentry.api import KeyStatus, SentryApi, Stat
-from components.sentry.catalog import (
+from sentry_dsn_sync.sentry.api import KeyStatus, SentryApi, Stat
+from sentry_dsn_sync.sentry.catalog import (
     CatalogKey,
     OrganizationCatalog,
     catalog_for,
     reset_shared_catalogs,
     shared_catalog,
 )
-from components.sentry.client import LinkEntry, RetryPolicy, SentryClient, api_path, api_root, parse_link_header
-from components.sentry.models import Project, ProjectKey
-from components.sentry.selection import KeyChoice, choose_key
+from sentry_dsn_sync.sentry.client import LinkEntry, RetryPolicy, SentryClient, api_path, api_root, parse_link_header
+from sentry_dsn_sync.sentry.models import Project, ProjectKey
+from sentry_dsn_sync.sentry.selection import KeyChoice, choose_key
 
 __all__ = [
     "CatalogKey",

@@ -19,12 +19,12 @@ from typing import Any, Generic, TypeVar
 
 import httpx
 
-from components.config import Secret, Settings
-from components.errors import KeySelectionError, SentryNotFoundError, SentryPermissionError
-from components.sentry.api import SentryApi
-from components.sentry.client import RetryPolicy, SentryClient, api_root
-from components.sentry.invocation_cache import InvocationCache, pulumi_invocation_id
-from components.sentry.models import Project, ProjectKey
+from sentry_dsn_sync.config import Secret, Settings
+from sentry_dsn_sync.errors import KeySelectionError, SentryNotFoundError, SentryPermissionError
+from sentry_dsn_sync.sentry.api import SentryApi
+from sentry_dsn_sync.sentry.client import RetryPolicy, SentryClient, api_root
+from sentry_dsn_sync.sentry.invocation_cache import InvocationCache, pulumi_invocation_id
+from sentry_dsn_sync.sentry.models import Project, ProjectKey
 
 __all__ = [
     "CatalogKey",

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import SplitResult, urlsplit
 
-from components.errors import ConfigError
+from sentry_dsn_sync.errors import ConfigError
 
 __all__ = [
     "AUTH_KEYS",

@@ -24,9 +24,9 @@ from urllib3 import HTTPConnectionPool
 from urllib3.exceptions import MaxRetryError, SSLError
 from urllib3.util.retry import Retry
 
-from components.config import VaultSettings
-from components.vault._auth import login
-from components.vault._errors import CallSite
+from sentry_dsn_sync.config import VaultSettings
+from sentry_dsn_sync.vault._auth import login
+from sentry_dsn_sync.vault._errors import CallSite
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -63,7 +63,7 @@ class _Retry(Retry):
 def connect(settings: VaultSettings, *, env: Mapping[str, str], timeout: float = DEFAULT_TIMEOUT) -> hvac.Client:
     """A new hvac client for `settings`, logged in and with its token checked.
 
-    Raises a :class:`components.errors.VaultError` subclass that names what to
+    Raises a :class:`sentry_dsn_sync.errors.VaultError` subclass that names what to
     fix: no or rejected credentials (:class:`VaultAuthError`), a sealed Vault,
     an unknown namespace, a TLS mismatch or an unreachable address.
     """

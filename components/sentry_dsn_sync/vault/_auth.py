@@ -14,9 +14,9 @@ from pathlib import Path
 
 import hvac
 
-from components.config import AppRoleAuth, JwtAuth, KubernetesAuth, TokenAuth, VaultAuth
-from components.errors import VaultAuthError
-from components.vault._errors import CallSite, vault_errors
+from sentry_dsn_sync.config import AppRoleAuth, JwtAuth, KubernetesAuth, TokenAuth, VaultAuth
+from sentry_dsn_sync.errors import VaultAuthError
+from sentry_dsn_sync.vault._errors import CallSite, vault_errors
 
 __all__ = ["login"]
 

@@ -1,15 +1,15 @@
 """sentry-dsn-sync: publish each Sentry project's active public DSN into Vault and stack outputs."""
 
-from components.config import Settings, load_settings, parse_settings, parse_vault_settings
-from components.errors import (
+from sentry_dsn_sync.config import Settings, load_settings, parse_settings, parse_vault_settings
+from sentry_dsn_sync.errors import (
     ConfigError,
     KeySelectionError,
     SentryDsnSyncError,
     SentryError,
     VaultError,
 )
-from components.resources.project_dsn import ProjectDsn, ProjectDsnArgs
-from components.sync import SentryDsnSync, SentryDsnSyncArgs
+from sentry_dsn_sync.resources.project_dsn import ProjectDsn, ProjectDsnArgs
+from sentry_dsn_sync.sync import SentryDsnSync, SentryDsnSyncArgs
 
 __all__ = [
     "ConfigError",

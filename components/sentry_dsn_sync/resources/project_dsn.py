@@ -41,13 +41,13 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from components.config import ON_DELETE_CHOICES, OnDelete
-from components.errors import SentryDsnSyncError, VaultError, VaultMountError
-from components.resources.runtime import runtime
+from sentry_dsn_sync.config import ON_DELETE_CHOICES, OnDelete
+from sentry_dsn_sync.errors import SentryDsnSyncError, VaultError, VaultMountError
+from sentry_dsn_sync.resources.runtime import runtime
 
 if TYPE_CHECKING:
-    from components.sentry import OrganizationCatalog
-    from components.vault import KvStore
+    from sentry_dsn_sync.sentry import OrganizationCatalog
+    from sentry_dsn_sync.vault import KvStore
 
 __all__ = ["MANAGED_BY", "PUBLISHED_FIELDS", "ProjectDsn", "ProjectDsnArgs", "ProjectDsnProvider"]
 
@@ -185,7 +185,7 @@ def _flat_inputs(news: dict[str, Any]) -> dict[str, Any]:
 def _published_values(catalog: OrganizationCatalog, inputs: dict[str, Any]) -> dict[str, Any]:
     """Read Sentry and choose the key, as DESIGN's rule says."""
     # Imported here: the program imports this module but never reads Sentry (see runtime).
-    from components.sentry import choose_key
+    from sentry_dsn_sync.sentry import choose_key
 
     project = catalog.project(inputs["project_slug"])
     choice = choose_key(

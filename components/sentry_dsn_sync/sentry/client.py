@@ -1,7 +1,7 @@
 """The one place every Sentry HTTP call goes through.
 
 Auth, time-outs, retries, rate limits, pagination and error mapping live here
-and nowhere else, so that every endpoint wrapper in :mod:`components.sentry.api`
+and nowhere else, so that every endpoint wrapper in :mod:`sentry_dsn_sync.sentry.api`
 behaves the same against sentry.io, regional hosts and self-hosted instances.
 """
 
@@ -22,8 +22,8 @@ from urllib.parse import quote
 
 import httpx
 
-from components.config import Secret
-from components.errors import (
+from sentry_dsn_sync.config import Secret
+from sentry_dsn_sync.errors import (
     ConfigError,
     SentryAuthError,
     SentryError,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from components.errors import SentryResponseError
+from sentry_dsn_sync.errors import SentryResponseError
 
 __all__ = ["Project", "ProjectKey"]
 

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from components.config import (
+from sentry_dsn_sync.config import (
     TOP_LEVEL_KEYS,
     Settings,
     VaultSettings,
@@ -27,11 +27,11 @@ from components.config import (
     parse_settings,
     parse_vault_settings,
 )
-from components.resources.read_ahead import ReadAhead
+from sentry_dsn_sync.resources.read_ahead import ReadAhead
 
 if TYPE_CHECKING:
-    from components.sentry import OrganizationCatalog
-    from components.vault import KvStore, StoredSecret
+    from sentry_dsn_sync.sentry import OrganizationCatalog
+    from sentry_dsn_sync.vault import KvStore, StoredSecret
 
 __all__ = ["ProviderRuntime", "runtime"]
 
@@ -81,12 +81,12 @@ class ProviderRuntime:
             return self._vault_settings
 
     def catalog(self, *, stack: str) -> OrganizationCatalog:
-        from components.sentry import shared_catalog
+        from sentry_dsn_sync.sentry import shared_catalog
 
         return shared_catalog(self.settings(stack=stack))
 
     def kv_store(self, *, mount: str, kv_version: Literal[1, 2]) -> KvStore:
-        from components.vault import KvStore, shared_client
+        from sentry_dsn_sync.vault import KvStore, shared_client
 
         vault = self.vault_settings()
         with self._lock:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from components.errors import KeySelectionError
-from components.sentry.models import ProjectKey
+from sentry_dsn_sync.errors import KeySelectionError
+from sentry_dsn_sync.sentry.models import ProjectKey
 
 __all__ = ["KeyChoice", "choose_key"]
 
