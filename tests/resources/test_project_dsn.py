@@ -7,7 +7,7 @@ provider; the real servers are covered by tests/vault and tests/e2e.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
@@ -79,10 +79,16 @@ class FakeStore:
         return None if data is None else StoredSecret(data=MappingProxyType(dict(data)))
 
     def publish(
-        self, path: str, fields: Mapping[str, str], *, custom_metadata: Mapping[str, str] | None = None
+        self,
+        path: str,
+        fields: Mapping[str, str],
+        *,
+        custom_metadata: Mapping[str, str] | None = None,
+        remove: Iterable[str] = (),
     ) -> PublishResult:
         self.published.append((path, dict(fields), dict(custom_metadata or {})))
-        self.secrets[path] = {**self.secrets.get(path, {}), **fields}
+        merged = {**self.secrets.get(path, {}), **fields}
+        self.secrets[path] = {key: value for key, value in merged.items() if key not in set(remove)}
         return PublishResult(written=True, version=None)
 
     def remove(self, path: str, *, policy: OnDelete) -> None:

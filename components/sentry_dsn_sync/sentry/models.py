@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sentry_dsn_sync.config import DSN_FORMS
 from sentry_dsn_sync.errors import SentryResponseError
 
 __all__ = ["Project", "ProjectKey"]
@@ -32,6 +33,12 @@ class ProjectKey:
     project_id: int
     is_active: bool
     date_created: datetime | None
+    # `(form, URL)` for each of DSN_FORMS the server sent; older releases send fewer.
+    forms: tuple[tuple[str, str], ...] = ()
+
+    def form(self, name: str) -> str | None:
+        """The URL of one DSN form (`csp`, `cdn`, ...), None when this Sentry does not provide it."""
+        return dict(self.forms).get(name)
 
     @classmethod
     def from_json(cls, data: Any, *, endpoint: str) -> ProjectKey:
@@ -48,6 +55,7 @@ class ProjectKey:
             project_id=obj.integer("projectId"),
             is_active=obj.flag("isActive"),
             date_created=obj.timestamp("dateCreated"),
+            forms=tuple((form, url) for form in DSN_FORMS if (url := dsn.optional_text(form))),
         )
 
 
