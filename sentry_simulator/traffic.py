@@ -61,7 +61,9 @@ def key_stats_series(query: StatsQuery, segments: Sequence[TrafficSegment]) -> l
     last = query.until - query.until % step
     series: list[dict[str, int]] = []
     for bucket in range(first, last + 1, step):
-        counts = {o: sum(s.count(o, bucket, bucket + step) for s in segments) for o in _OUTCOMES}
+        # Nothing has arrived after `until` (now, by default) yet, even in a bucket that has begun.
+        end = min(bucket + step, query.until)
+        counts = {o: sum(s.count(o, bucket, end) for s in segments) for o in _OUTCOMES}
         series.append(
             {
                 "ts": bucket,
