@@ -206,7 +206,8 @@ class SentryApi:
         except InvalidStatsQuery as exc:
             raise _ApiError(400, str(exc)) from exc
         if self._state.has_scripted_traffic(organization.slug, project.slug):
-            return json_response(200, project_totals(query, self._state.key_traffic(organization.slug, project.slug)))
+            traffic = self._state.key_traffic(organization.slug, project.slug)
+            return json_response(200, project_totals(query, traffic, now=time.time()))
         silent_since = (
             self._state.last_key_change(organization.slug, project.slug)
             if project.silent_after_key_change
@@ -227,7 +228,7 @@ class SentryApi:
             raise _ApiError(404, NOT_FOUND)
         query = self._key_stats_query(call.request)
         traffic = next(t for t in self._state.key_traffic(organization.slug, project.slug) if t.key_id == key.id)
-        return json_response(200, key_stats_series(query, traffic.segments))
+        return json_response(200, key_stats_series(query, traffic.segments, now=time.time()))
 
     @staticmethod
     def _key_stats_query(request: Request) -> StatsQuery:

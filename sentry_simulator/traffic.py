@@ -54,15 +54,17 @@ class KeyTraffic:
     segments: tuple[TrafficSegment, ...]
 
 
-def key_stats_series(query: StatsQuery, segments: Sequence[TrafficSegment]) -> list[dict[str, int]]:
+def key_stats_series(
+    query: StatsQuery, segments: Sequence[TrafficSegment], *, now: float
+) -> list[dict[str, int]]:
     """`{ts, total, dropped, accepted, filtered}` per bucket, as ProjectKeyStatsEndpoint renders them."""
     step = query.resolution
     first = query.since - query.since % step
     last = query.until - query.until % step
     series: list[dict[str, int]] = []
     for bucket in range(first, last + 1, step):
-        # Nothing has arrived after `until` (now, by default) yet, even in a bucket that has begun.
-        end = min(bucket + step, query.until)
+        # Nothing has arrived after now yet, even in the bucket that has begun.
+        end = min(bucket + step, now)
         counts = {o: sum(s.count(o, bucket, end) for s in segments) for o in _OUTCOMES}
         series.append(
             {
@@ -76,9 +78,9 @@ def key_stats_series(query: StatsQuery, segments: Sequence[TrafficSegment]) -> l
     return series
 
 
-def project_totals(query: StatsQuery, traffic: Sequence[KeyTraffic]) -> list[list[int]]:
+def project_totals(query: StatsQuery, traffic: Sequence[KeyTraffic], *, now: float) -> list[list[int]]:
     """Project stats (`[ts, count]`) as the sum over the project's keys, for scripted traffic."""
-    per_key = [key_stats_series(query, kt.segments) for kt in traffic]
+    per_key = [key_stats_series(query, kt.segments, now=now) for kt in traffic]
     field = {"received": "total", "rejected": "dropped", "blacklisted": "filtered"}.get(query.stat)
     buckets = range(query.since - query.since % query.resolution, query.until - query.until % query.resolution + 1,
                     query.resolution)
