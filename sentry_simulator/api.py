@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlencode
 from .messages import Request, Response, detail_response, json_array_response, json_response
 from .pagination import DEFAULT_PER_PAGE, KEYS_DEFAULT_PER_PAGE, InvalidPagination, paginate, parse_per_page
 from .serializers import key_json, key_json_bytes, project_detail_json, project_summary_json_bytes
-from .state import Organization, Project, SimulatorState, Team
+from .state import Key, Organization, Project, SimulatorState, Team
 from .stats import InvalidStatsQuery, StatsQuery, parse_stats_query, stats_series
 from .traffic import key_stats_series, project_totals
 
@@ -159,12 +159,17 @@ class SentryApi:
         )
 
     def _get_project_key(self, call: _Call, args: Sequence[str]) -> Response:
+        organization, _, key = self._key(call, args)
+        return json_response(200, key_json(key, organization))
+
+    def _key(self, call: _Call, args: Sequence[str]) -> tuple[Organization, Project, Key]:
+        """The key of a `.../keys/{key_id}/...` path: 404 for any part that does not exist, then the scope."""
         organization, project = self._project(args[0], args[1])
         call.require("project")
         key = self._state.project_key(organization.slug, project.slug, args[2])
         if key is None:
             raise _ApiError(404, NOT_FOUND)
-        return json_response(200, key_json(key, organization))
+        return organization, project, key
 
     def _list_organization_project_keys(self, call: _Call, args: Sequence[str]) -> Response:
         organization = self._organization(args[0])
@@ -218,14 +223,9 @@ class SentryApi:
         )
         return json_response(200, series)
 
-
     def _get_project_key_stats(self, call: _Call, args: Sequence[str]) -> Response:
         """ProjectKeyStatsEndpoint: the key by its public id; `resolution` defaults to a day, as there."""
-        organization, project = self._project(args[0], args[1])
-        call.require("project")
-        key = self._state.project_key(organization.slug, project.slug, args[2])
-        if key is None:
-            raise _ApiError(404, NOT_FOUND)
+        organization, project, key = self._key(call, args)
         query = self._key_stats_query(call.request)
         traffic = next(t for t in self._state.key_traffic(organization.slug, project.slug) if t.key_id == key.id)
         return json_response(200, key_stats_series(query, traffic.segments, now=time.time()))
