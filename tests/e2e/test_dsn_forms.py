@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -82,6 +83,8 @@ def test_forms_for_one_project_and_only_dsn_for_another_then_rotated_drifted_and
         "csp": new["dsn"]["csp"], "otlp_traces": new["dsn"]["otlp_traces"]
     }
     pulumi_project.preview(STACK, "--expect-no-changes")
+    state = json.dumps(pulumi_project.export_state(STACK))
+    assert key["secret"] not in state and new["secret"] not in state
 
 
 def test_a_secret_form_is_refused_before_anything_is_written(
