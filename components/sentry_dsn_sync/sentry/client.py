@@ -175,6 +175,7 @@ class _Bucket:
 
     allowed: int
     in_flight: int = 0
+    answered: bool = False  # until the first answer, its budget is unknown: one request at a time
     limit: int | None = None
     remaining: int | None = None
     reset: float | None = None
@@ -212,7 +213,10 @@ class _RateGovernor:
                 pause, reason, blocking = self._pause(state)
                 # Pacing spaces requests out once; a spent or held window is waited out in full.
                 if pause <= 0 or (paced and not blocking):
-                    while self._in_flight >= self._ceiling or state.in_flight >= state.allowed:
+                    while (
+                        self._in_flight >= self._ceiling
+                        or state.in_flight >= (state.allowed if state.answered else 1)
+                    ):
                         self._cond.wait()
                     self._in_flight += 1
                     state.in_flight += 1
@@ -238,6 +242,9 @@ class _RateGovernor:
         reset = _float_header(headers, "X-Sentry-Rate-Limit-Reset")
         with self._cond:
             state = self._bucket(bucket)
+            if not state.answered:
+                state.answered = True
+                self._cond.notify_all()
             if concurrent is not None and concurrent > 0:
                 state.allowed = max(1, min(self._ceiling, concurrent))
                 self._cond.notify_all()
