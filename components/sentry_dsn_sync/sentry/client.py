@@ -249,10 +249,10 @@ class _RateGovernor:
                 state.allowed = max(1, min(self._ceiling, concurrent))
                 self._cond.notify_all()
             if limit is not None and remaining is not None:
-                same_window = reset is not None and reset == state.reset and state.remaining is not None
-                # Within one window, requests still in flight have already spent what the answer counts.
-                state.remaining = min(remaining, state.remaining) if same_window else remaining  # type: ignore[type-var]
-                state.limit, state.reset = limit, reset
+                if reset is not None and reset == state.reset and state.remaining is not None:
+                    # Within one window, requests still in flight have spent more than this answer counts.
+                    remaining = min(remaining, state.remaining)
+                state.limit, state.remaining, state.reset = limit, remaining, reset
 
     def hold(self, bucket: str, until: float) -> None:
         """After a 429, every thread waits on that bucket, not only the one that was told to."""
