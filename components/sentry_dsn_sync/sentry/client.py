@@ -421,8 +421,9 @@ class SentryClient:
         before or more pages than an organization can fill.
         """
         query = dict(_clean(params))
-        per_page = int(query.get("per_page", "100")) if query.get("per_page", "").isdigit() else 100
-        max_pages = math.ceil(MAX_LISTED_ITEMS / max(1, per_page))
+        # Without per_page, Sentry's smallest default page (10, the key lists') bounds the count.
+        per_page = max(1, int(query["per_page"])) if query.get("per_page", "").isdigit() else 10
+        max_pages = math.ceil(MAX_LISTED_ITEMS / per_page)
         seen: set[str] = set()
         for pages in itertools.count(1):
             request = self._http.build_request("GET", path, params=query)
@@ -604,7 +605,10 @@ class SentryClient:
             raise self._error(SentryPermissionError, message, request, status=status)
         if status == 302 and (new_slug := _moved_to(response)) is not None:
             message = f"Sentry answered {endpoint} with 302: {what or 'the project'} was renamed to '{new_slug}'"
-            raise self._error(SentryProjectRenamedError, message, request, status=status, new_slug=new_slug)
+            url = _display_url(request.url)
+            raise SentryProjectRenamedError(
+                self._scrub(message), new_slug=new_slug, method=request.method, url=url, status=status
+            )
         if status == 403:
             needs = (
                 f"this endpoint needs the scope {scope} (sentry-dsn-sync needs {REQUIRED_SCOPES})"
@@ -657,21 +661,9 @@ class SentryClient:
         raise error
 
     def _error(
-        self,
-        kind: type[SentryError],
-        message: str,
-        request: httpx.Request,
-        *,
-        status: int | None = None,
-        new_slug: str | None = None,
+        self, kind: type[SentryError], message: str, request: httpx.Request, *, status: int | None = None
     ) -> SentryError:
-        url = _display_url(request.url)
-        if kind is SentryProjectRenamedError:
-            assert new_slug is not None
-            return SentryProjectRenamedError(
-                self._scrub(message), new_slug=new_slug, method=request.method, url=url, status=status
-            )
-        return kind(self._scrub(message), method=request.method, url=url, status=status)
+        return kind(self._scrub(message), method=request.method, url=_display_url(request.url), status=status)
 
     def _scrub(self, message: str) -> str:
         # Server text is echoed into messages; make sure it can never carry the token back out.
