@@ -42,17 +42,19 @@ class Simulator:
         rate_window: int = DEFAULT_RATE_WINDOW,
         link_prefix: str | None = None,
         self_hosted: bool = False,
+        key_stats: bool = True,
     ) -> None:
         """`rate_limit=None` keeps Sentry's per-endpoint limits; `link_prefix` is Sentry's
         `system.url-prefix` (Link URLs start with it, not with the address the request came to);
-        `self_hosted` turns rate limiting and its headers off, as self-hosted Sentry does."""
+        `self_hosted` turns rate limiting and its headers off, as self-hosted Sentry does;
+        `key_stats=False` answers the per-key stats endpoint 404, as older Sentry versions do."""
         self.prefix = normalize_prefix(prefix)
         self.self_hosted = self_hosted
         self.state = SimulatorState(seed)
         self.faults = FaultInjector()
         self.rate = RateLimits(limit=rate_limit, window=rate_window)
         self.counter = RequestCounter()
-        self._api = SentryApi(self.state, page_size=page_size, link_prefix=link_prefix)
+        self._api = SentryApi(self.state, page_size=page_size, link_prefix=link_prefix, key_stats=key_stats)
         self._admin = AdminApi(state=self.state, faults=self.faults, rate=self.rate, counter=self.counter)
 
     def handle(self, request: Request) -> Response:
