@@ -207,7 +207,7 @@ class Bench:
         """The fastest of `runs` identical runs; counts from the first (they are the same each time)."""
         measures = [self._measure(project, command, label, mount=mount) for _ in range(runs)]
         fastest = min(measures, key=lambda m: m.seconds)
-        return replace(measures[0], seconds=fastest.seconds)
+        return replace(measures[0], seconds=fastest.seconds, repeats=tuple(m.seconds for m in measures))
 
     def _measure(self, project: PulumiProject, command: str, label: str, *, mount: str | None,
                  env: Mapping[str, str] | None = None) -> StepMeasure:

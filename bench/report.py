@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,11 +18,13 @@ __all__ = [
     "SizeResult",
     "StepMeasure",
     "growth_exponent",
+    "growth_table",
     "growth_verdict",
     "markdown_table",
     "ratio",
     "render_report",
     "sentry_request_goal",
+    "spread_table",
     "state_breakdown",
     "state_table",
 ]
@@ -63,6 +65,8 @@ class StepMeasure:
     # The local OpenBao's CPU during the command: a cost of this benchmark's machine, not of a real run's.
     vault_server_cpu_seconds: float | None = None
     program_peak_rss_kb: int | None = None
+    # Wall time of each of the repeated runs `seconds` is the best of (empty: run once).
+    repeats: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -279,6 +283,19 @@ def _streamed_floor_cells(result: SizeResult) -> list[str]:
     return [_s(streamed), ratio(result.tool["noop"].seconds, streamed.seconds)]
 
 
+def spread(step: StepMeasure | None) -> str:
+    """The repeated runs of a step as `best to worst (k runs)`."""
+    if step is None or not step.repeats:
+        return "-"
+    return f"{min(step.repeats):.2f} to {max(step.repeats):.2f} ({len(step.repeats)} runs)"
+
+
+def spread_table(results: Sequence[SizeResult]) -> str:
+    rows = [[r.projects, spread(r.tool.get("noop")), spread(r.floor.get("noop")), spread(r.floor.get("noop_streamed"))]
+            for r in results]
+    return markdown_table(["N", "no-op up tool", "no-op up floor", "no-op up streamed floor"], rows)
+
+
 def peak_rss_kb(steps: Mapping[str, StepMeasure], role: str) -> int | None:
     """The highest peak RSS of the `provider` or `program` process over every step of one side."""
     attribute = f"{role}_peak_rss_kb"
@@ -347,45 +364,37 @@ def _seconds(side: Mapping[str, StepMeasure], step: str) -> float | None:
     return None if measure is None else measure.seconds
 
 
-@dataclass(frozen=True)
-class _Cost:
-    name: str
-    tool: tuple[float | None, float | None]
-    floor: tuple[float | None, float | None] = (None, None)
+Pair = tuple[float | None, float | None]  # (tool, floor) at one N; None: not measured there
 
 
-def _costs(small: SizeResult, large: SizeResult) -> list[_Cost]:
-    def both(step: str) -> tuple[tuple[float | None, float | None], tuple[float | None, float | None]]:
-        return ((_seconds(small.tool, step), _seconds(large.tool, step)),
-                (_seconds(small.floor, step), _seconds(large.floor, step)))
-
-    def tool_attr(step: str, attribute: str) -> tuple[float | None, float | None]:
-        values = [getattr(r.tool[step], attribute) if step in r.tool else None for r in (small, large)]
-        return values[0], values[1]
-
-    costs = [_Cost(f"{name} time", *both(step)) for name, step in (
-        ("first up", "first"), ("first up (checkpointed)", "first_checkpointed"), ("no-op up", "noop"),
-        ("preview (1% rotated)", "preview"), ("up (1% rotated)", "rotated_up"))]
-    costs += [
-        _Cost("state bytes (whole stack)", (small.tool_state_bytes, large.tool_state_bytes),
-              (small.floor_state_bytes, large.floor_state_bytes)),
-        _Cost("provider peak RSS", (peak_rss_kb(small.tool, "provider"), peak_rss_kb(large.tool, "provider")),
-              (peak_rss_kb(small.floor, "provider"), peak_rss_kb(large.floor, "provider"))),
-        _Cost("program peak RSS", (peak_rss_kb(small.tool, "program"), peak_rss_kb(large.tool, "program")),
-              (peak_rss_kb(small.floor, "program"), peak_rss_kb(large.floor, "program"))),
-        _Cost("provider CPU, no-op", tool_attr("noop", "provider_cpu_seconds"),
-              (small.floor["noop"].provider_cpu_seconds, large.floor["noop"].provider_cpu_seconds)),
-        _Cost("Sentry requests, first up", tool_attr("first", "sentry_requests")),
-        _Cost("Vault reads, no-op up", tool_attr("noop", "vault_reads")),
-    ]
-    return costs
+def _step_pair(step: str) -> Callable[[SizeResult], Pair]:
+    return lambda r: (_seconds(r.tool, step), _seconds(r.floor, step))
 
 
-def _exponent(pair: tuple[float | None, float | None], small: SizeResult, large: SizeResult) -> float | None:
-    a, b = pair
+def _rss_pair(role: str) -> Callable[[SizeResult], Pair]:
+    return lambda r: (peak_rss_kb(r.tool, role), peak_rss_kb(r.floor, role))
+
+
+# Every cost of the growth table: its name and how to read it, tool beside floor, from one N's result.
+COSTS: Sequence[tuple[str, Callable[[SizeResult], Pair]]] = (
+    ("first up time", _step_pair("first")),
+    ("first up (checkpointed) time", _step_pair("first_checkpointed")),
+    ("no-op up time", _step_pair("noop")),
+    ("preview (1% rotated) time", _step_pair("preview")),
+    ("up (1% rotated) time", _step_pair("rotated_up")),
+    ("state bytes (whole stack)", lambda r: (r.tool_state_bytes, r.floor_state_bytes)),
+    ("provider peak RSS (kB)", _rss_pair("provider")),
+    ("program peak RSS (kB)", _rss_pair("program")),
+    ("provider CPU, no-op", lambda r: (r.tool["noop"].provider_cpu_seconds, r.floor["noop"].provider_cpu_seconds)),
+    ("Sentry requests, first up", lambda r: (r.tool["first"].sentry_requests if "first" in r.tool else None, None)),
+    ("Vault reads, no-op up", lambda r: (r.tool["noop"].vault_reads, None)),
+)
+
+
+def _exponent(a: float | None, b: float | None, n_small: int, n_large: int) -> float | None:
     if a is None or b is None:
         return None
-    return growth_exponent(float(a), float(b), n_small=small.projects, n_large=large.projects)
+    return growth_exponent(float(a), float(b), n_small=n_small, n_large=n_large)
 
 
 def _b(value: float | None) -> str:
@@ -399,21 +408,26 @@ def _num(value: float | None) -> str:
 
 
 def _growth_rows(results: Sequence[SizeResult]) -> list[list[object]]:
-    """Per cost: the tool's two end points and exponent, the floor's beside them, and the verdict."""
-    small, large = results[0], results[-1]
+    """Per cost, between the smallest and the largest N that measured it: the tool's two values and
+    exponent, the floor's beside them, and the verdict."""
     rows: list[list[object]] = []
-    for cost in _costs(small, large):
-        tool_b, floor_b = _exponent(cost.tool, small, large), _exponent(cost.floor, small, large)
-        rows.append([cost.name, _num(cost.tool[0]), _num(cost.tool[1]), _b(tool_b),
-                     _num(cost.floor[0]), _num(cost.floor[1]), _b(floor_b), growth_verdict(tool_b, floor_b)])
+    for name, read in COSTS:
+        measured = [(r.projects, read(r)) for r in results if read(r)[0] is not None]
+        if len(measured) < 2:
+            rows.append([name, "-", "-", "-", "-", "-", "-", "-", "n/a"])
+            continue
+        (n_small, (tool_a, floor_a)), (n_large, (tool_b, floor_b)) = measured[0], measured[-1]
+        tool_exp = _exponent(tool_a, tool_b, n_small, n_large)
+        floor_exp = _exponent(floor_a, floor_b, n_small, n_large)
+        rows.append([name, f"{n_small} to {n_large}", _num(tool_a), _num(tool_b), _b(tool_exp),
+                     _num(floor_a), _num(floor_b), _b(floor_exp), growth_verdict(tool_exp, floor_exp)])
     return rows
 
 
 def growth_table(results: Sequence[SizeResult]) -> str:
-    small, large = results[0], results[-1]
     return markdown_table(
-        ["cost", f"tool N={small.projects}", f"tool N={large.projects}", "tool b",
-         f"floor N={small.projects}", f"floor N={large.projects}", "floor b", "verdict"],
+        ["cost", "from N to N", "tool, small N", "tool, large N", "tool b", "floor, small N", "floor, large N",
+         "floor b", "verdict"],
         _growth_rows(results),
     )
 
@@ -488,10 +502,11 @@ def goal_lines(results: Sequence[SizeResult]) -> list[str]:
     if len(results) > 1:
         for row in _growth_rows(results):
             if row[-1] == WORSE:
-                lines.append(f"MISS: {row[0]} grows worse than linear (b = {row[3]}; the floor's b = {row[6]})")
+                lines.append(f"MISS: {row[0]} grows worse than linear, N={row[1]} (b = {row[4]}; "
+                             f"the floor's b = {row[7]})")
             elif row[-1] == AS_FLOOR:
-                lines.append(f"INFO: {row[0]} grows worse than linear (b = {row[3]}), as the floor's does "
-                             f"(b = {row[6]}): the engine's cost")
+                lines.append(f"INFO: {row[0]} grows worse than linear, N={row[1]} (b = {row[4]}), as the floor's "
+                             f"does (b = {row[7]}): the engine's cost")
     return lines
 
 
@@ -527,6 +542,10 @@ def render_report(
         "## Wall time (seconds) against the floor of N no-I/O dynamic resources",
         "",
         times_table(results),
+        "",
+        "### Spread of the repeated no-op runs (seconds; the tables above take the best)",
+        "",
+        spread_table(results),
         "",
         "## State",
         "",

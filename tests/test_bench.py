@@ -23,11 +23,13 @@ from bench.report import (
     StepMeasure,
     goal_lines,
     growth_exponent,
+    growth_table,
     growth_verdict,
     markdown_table,
     ratio,
     render_report,
     sentry_request_goal,
+    spread_table,
     state_breakdown,
 )
 
@@ -146,7 +148,29 @@ def test_the_goal_is_measured_against_the_faster_of_the_plain_and_the_streamed_f
 
 def test_goal_lines_flag_a_figure_that_grows_worse_than_linearly() -> None:
     small, large = _result(50, noop_tool=1.0, noop_floor=1.0), _result(500, noop_tool=40.0, noop_floor=10.0)
-    assert "MISS: no-op up time grows worse than linear (b = 1.60; the floor's b = 1.00)" in goal_lines([small, large])
+    assert "MISS: no-op up time grows worse than linear, N=50 to 500 (b = 1.60; the floor's b = 1.00)" in goal_lines(
+        [small, large])
+
+
+def test_growth_of_a_step_measured_only_at_some_sizes_spans_the_sizes_that_measured_it() -> None:
+    def with_checkpointed(result: SizeResult, tool: float, floor: float) -> SizeResult:
+        return SizeResult(**{**result.__dict__,
+                             "tool": {**result.tool, "first_checkpointed": StepMeasure(seconds=tool)},
+                             "floor": {**result.floor, "first_checkpointed": StepMeasure(seconds=floor)}})
+
+    results = [with_checkpointed(_result(500, noop_tool=1.0, noop_floor=1.0), 10.0, 8.0),
+               with_checkpointed(_result(2000, noop_tool=4.0, noop_floor=4.0), 40.0, 32.0),
+               _result(5000, noop_tool=10.0, noop_floor=10.0)]  # too large for a checkpointed first run
+    table = growth_table(results)
+    assert "| first up (checkpointed) time | 500 to 2000 | 10.00 | 40.00 | 1.00 | 8.00 | 32.00 | 1.00 | linear |" in table
+    assert "| no-op up time | 500 to 5000 | 1.00 | 10.00 | 1.00 | 1.00 | 10.00 | 1.00 | linear |" in table
+
+
+def test_the_spread_of_repeated_runs_is_reported_beside_the_best() -> None:
+    result = _result(500, noop_tool=1.0, noop_floor=1.0)
+    result = SizeResult(**{**result.__dict__, "tool": {**result.tool, "noop": StepMeasure(seconds=1.0,
+                                                                                         repeats=(1.3, 1.0, 1.1))}})
+    assert "| 500 | 1.00 to 1.30 (3 runs) | - | - |" in spread_table([result])
 
 
 def test_a_cost_that_grows_as_fast_as_the_floors_is_put_down_to_the_engine() -> None:
@@ -154,13 +178,13 @@ def test_a_cost_that_grows_as_fast_as_the_floors_is_put_down_to_the_engine() -> 
     small = _result(50, noop_tool=1.0, noop_floor=1.0, first_tool=2.0, first_floor=1.5)
     large = _result(500, noop_tool=10.0, noop_floor=10.0, first_tool=120.0, first_floor=90.0)
     lines = goal_lines([small, large])
-    assert "INFO: first up time grows worse than linear (b = 1.78), as the floor's does (b = 1.78): the engine's cost" \
-        in lines
+    assert ("INFO: first up time grows worse than linear, N=50 to 500 (b = 1.78), as the floor's does (b = 1.78): "
+            "the engine's cost") in lines
     assert not any(line.startswith("MISS: first up time") for line in lines)
     table = render_report([small, large], machine=MachineInfo(cpus=2, cpu_model="x", date="d", python="3", pulumi="v3"),
                           latency_ms=0, repeat=1)
-    assert "| first up time | 2.00 | 120.00 | 1.78 | 1.50 | 90.00 | 1.78 | worse than linear, as the floor's (the engine) |" \
-        in table
+    assert ("| first up time | 50 to 500 | 2.00 | 120.00 | 1.78 | 1.50 | 90.00 | 1.78 "
+            "| worse than linear, as the floor's (the engine) |") in table
 
 
 def test_growth_verdict_allows_slack_and_blames_the_engine_only_when_the_floor_grows_as_fast() -> None:
