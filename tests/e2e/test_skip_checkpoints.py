@@ -84,7 +84,10 @@ def kill_first_up_part_way(project: PulumiProject, vault: hvac.Client, mount: st
                 assert time.monotonic() < deadline, "no secret was published within 300 s"
                 time.sleep(0.02)
         finally:
-            os.killpg(process.pid, signal.SIGKILL)
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass  # already gone: the assertion above says why
             process.wait()
     time.sleep(0.5)  # nothing of the killed run may still be writing
     return len(published_slugs(vault, mount)) - len(FOREIGN)
