@@ -287,7 +287,8 @@ def spread(step: StepMeasure | None) -> str:
     """The repeated runs of a step as `best to worst (k runs)`."""
     if step is None or not step.repeats:
         return "-"
-    return f"{min(step.repeats):.2f} to {max(step.repeats):.2f} ({len(step.repeats)} runs)"
+    runs = len(step.repeats)
+    return f"{min(step.repeats):.2f} to {max(step.repeats):.2f} ({runs} run{'s' if runs > 1 else ''})"
 
 
 def spread_table(results: Sequence[SizeResult]) -> str:

@@ -171,6 +171,8 @@ def test_the_spread_of_repeated_runs_is_reported_beside_the_best() -> None:
     result = SizeResult(**{**result.__dict__, "tool": {**result.tool, "noop": StepMeasure(seconds=1.0,
                                                                                          repeats=(1.3, 1.0, 1.1))}})
     assert "| 500 | 1.00 to 1.30 (3 runs) | - | - |" in spread_table([result])
+    once = SizeResult(**{**result.__dict__, "tool": {**result.tool, "noop": StepMeasure(seconds=1.0, repeats=(1.0,))}})
+    assert "| 500 | 1.00 to 1.00 (1 run) | - | - |" in spread_table([once])
 
 
 def test_a_cost_that_grows_as_fast_as_the_floors_is_put_down_to_the_engine() -> None:
