@@ -52,7 +52,7 @@ from sentry_dsn_sync.config._settings import (
 )
 from sentry_dsn_sync.errors import ConfigError
 
-__all__ = ["parse_settings", "parse_vault_settings"]
+__all__ = ["SentryAccess", "parse_sentry_flags", "parse_settings", "parse_vault_settings"]
 
 # Sentry slugs are lowercase letters, digits, '-' and '_', not all digits, at most 50 long.
 _SLUG = re.compile(r"^(?![0-9]+$)[a-z0-9_-]{1,50}$")
@@ -66,7 +66,8 @@ _FALSE = ("0", "f", "false", "no", "off")
 class _Problems:
     """Collects every invalid value so that one run reports them all."""
 
-    def __init__(self) -> None:
+    def __init__(self, heading: str = f"invalid configuration in namespace '{CONFIG_NAMESPACE}'") -> None:
+        self.heading = heading
         self.messages: list[str] = []
 
     def add(self, message: str) -> None:
@@ -75,7 +76,7 @@ class _Problems:
     def raise_if_any(self) -> None:
         if self.messages:
             lines = "\n".join(f"  - {m}" for m in self.messages)
-            raise ConfigError(f"invalid configuration in namespace '{CONFIG_NAMESPACE}':\n{lines}")
+            raise ConfigError(f"{self.heading}:\n{lines}")
 
 
 @dataclass(frozen=True)
@@ -234,6 +235,10 @@ def _parse_organization(values: Mapping[str, Any], env: Mapping[str, str], probl
                 "or the SENTRY_ORG environment variable"
             )
         return ""
+    return _checked_organization(raw, problems)
+
+
+def _checked_organization(raw: _Sourced, problems: _Problems) -> str:
     if not _SLUG.match(raw.value):
         problems.add(f"{raw.name}: {raw.value!r} is not a Sentry slug ({_SLUG_RULE})")
         return ""
@@ -250,6 +255,10 @@ def _parse_team(values: Mapping[str, Any], problems: _Problems) -> str | None:
 
 def _parse_sentry_url(values: Mapping[str, Any], env: Mapping[str, str], problems: _Problems) -> str:
     raw = _sourced(values, "sentryUrl", "", env, problems) or _Sourced(DEFAULT_SENTRY_URL, "sentryUrl")
+    return _checked_sentry_url(raw, problems)
+
+
+def _checked_sentry_url(raw: _Sourced, problems: _Problems) -> str:
     example = "https://sentry.io/ or https://sentry.example.com/prefix/"
     if not _check_url(raw, example, problems):
         return raw.value
@@ -279,6 +288,47 @@ def _parse_sentry_token(
         "or set SENTRY_AUTH_TOKEN (scopes: project:read, org:read)"
     )
     return None, ""
+
+
+@dataclass(frozen=True)
+class SentryAccess:
+    """What a command needs to read Sentry on its own: the report's flags and environment, checked."""
+
+    organization: str
+    sentry_url: str
+    token: Secret
+    token_source: str
+
+
+def parse_sentry_flags(*, organization: str | None, sentry_url: str | None, env: Mapping[str, str]) -> SentryAccess:
+    """`--organization` and `--sentry-url`, else the environment variables the stack reads, by the stack's rules.
+
+    The token comes from SENTRY_AUTH_TOKEN only: a flag would put it in the
+    shell history and the process list. Messages name the flag or variable.
+    """
+    problems = _Problems("invalid command line")
+
+    def sourced(flag: str, given: str | None, env_name: str) -> _Sourced | None:
+        if given is not None and given.strip():
+            return _Sourced(given.strip(), flag)
+        if env.get(env_name, "").strip():
+            return _Sourced(env[env_name].strip(), f"{flag} (from {env_name})")
+        return None
+
+    raw_organization = sourced("--organization", organization, "SENTRY_ORG")
+    checked_organization = ""
+    if raw_organization is None:
+        problems.add("--organization: missing; pass --organization <org-slug> or set SENTRY_ORG")
+    else:
+        checked_organization = _checked_organization(raw_organization, problems)
+    url = _checked_sentry_url(
+        sourced("--sentry-url", sentry_url, "SENTRY_URL") or _Sourced(DEFAULT_SENTRY_URL, "--sentry-url"), problems
+    )
+    token = env.get("SENTRY_AUTH_TOKEN", "").strip()
+    if not token:
+        problems.add("SENTRY_AUTH_TOKEN is not set; export a Sentry auth token with the project:read and org:read scopes")
+    problems.raise_if_any()
+    return SentryAccess(checked_organization, url, Secret(token), "environment variable SENTRY_AUTH_TOKEN")
 
 
 # -- projects ----------------------------------------------------------------------------------
