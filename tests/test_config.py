@@ -593,7 +593,7 @@ def test_the_full_schema_parses_into_typed_settings(tmp_path: Path) -> None:
             "web",
             {"slug": "api", "keyLabel": "Rotation 2025-06"},
             {"slug": "worker", "keyId": "5f3c"},
-            {"slug": "mobile", "path": "/apps/mobile/sentry/"},
+            {"slug": "mobile", "path": "apps/mobile/sentry/"},
         ],
         "team": "platform",
         "vault": {

@@ -15,7 +15,6 @@ from __future__ import annotations
 import difflib
 import json
 import os
-import re
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from typing import Any, Literal
 from urllib.parse import SplitResult, urlsplit
 
 from sentry_dsn_sync.errors import ConfigError
+from sentry_dsn_sync.paths import SLUG_RULE, is_slug, path_problem
 
 __all__ = [
     "AUTH_KEYS",
@@ -64,9 +64,7 @@ DEFAULT_SECRET_ID_ENV = "VAULT_SECRET_ID"
 PATH_PLACEHOLDERS = ("organization", "project", "stack")
 KUBERNETES_TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 
-# Sentry slugs are lowercase letters, digits, '-' and '_', not all digits, at most 50 long.
-_SLUG = re.compile(r"^(?![0-9]+$)[a-z0-9_-]{1,50}$")
-_SLUG_RULE = "lowercase letters, digits, '-' and '_', not only digits, at most 50 characters"
+_SLUG_RULE = SLUG_RULE
 
 OnDelete = Literal["delete", "destroy", "retain"]
 ON_DELETE_CHOICES: tuple[OnDelete, ...] = ("delete", "destroy", "retain")
@@ -206,15 +204,26 @@ class Settings:
     vault: VaultSettings
 
     def vault_path(self, spec: ProjectSpec, *, stack: str) -> str:
-        """Where project `spec`'s secret lives below the mount: its own `path`, else the template's."""
-        return spec.path or render_vault_path(
+        """Where project `spec`'s secret lives below the mount: its own `path`, else the template's.
+
+        Checked again here, not only when the config is parsed: a project found
+        through `team` brings a slug from Sentry that the config never saw.
+        """
+        path = spec.path or render_vault_path(
             self.vault.path_template, organization=self.organization, project=spec.slug, stack=stack
         )
+        problem = path_problem(path)
+        if problem is not None:
+            raise ConfigError(
+                f"project {spec.slug!r}: its Vault path {path!r} {problem}; nothing was written for it. "
+                "Fix vault.pathTemplate or the project's `path`"
+            )
+        return path
 
 
 def render_vault_path(template: str, *, organization: str, project: str, stack: str) -> str:
-    """The Vault path (below the mount) of one project's secret."""
-    return template.format(organization=organization, project=project, stack=stack).strip("/")
+    """The Vault path (below the mount) of one project's secret (unchecked: see `paths.path_problem`)."""
+    return template.format(organization=organization, project=project, stack=stack).rstrip("/")
 
 
 class _Problems:
@@ -386,7 +395,7 @@ def _parse_organization(values: Mapping[str, Any], env: Mapping[str, str], probl
                 "or the SENTRY_ORG environment variable"
             )
         return ""
-    if not _SLUG.match(raw.value):
+    if not is_slug(raw.value):
         problems.add(f"{raw.name}: {raw.value!r} is not a Sentry slug ({_SLUG_RULE})")
         return ""
     return raw.value
@@ -394,7 +403,7 @@ def _parse_organization(values: Mapping[str, Any], env: Mapping[str, str], probl
 
 def _parse_team(values: Mapping[str, Any], problems: _Problems) -> str | None:
     team = _string(values, "team", "", problems)
-    if team is not None and not _SLUG.match(team):
+    if team is not None and not is_slug(team):
         problems.add(f"team: {team!r} is not a Sentry slug ({_SLUG_RULE})")
         return None
     return team
@@ -468,7 +477,7 @@ def _parse_projects(raw: Any, need_projects: bool, problems: _Problems) -> tuple
 def _parse_project(item: Any, where: str, problems: _Problems) -> ProjectSpec | None:
     if isinstance(item, str):
         slug = item.strip()
-        if not _SLUG.match(slug):
+        if not is_slug(slug):
             problems.add(f"{where}: {item!r} is not a Sentry slug ({_SLUG_RULE})")
             return None
         return ProjectSpec(slug=slug)
@@ -480,7 +489,7 @@ def _parse_project(item: Any, where: str, problems: _Problems) -> ProjectSpec | 
         problems.add(f"{where}.slug: missing; every project object needs the project's slug")
         return None
     slug = item["slug"].strip() if isinstance(item["slug"], str) else ""
-    if not _SLUG.match(slug):
+    if not is_slug(slug):
         problems.add(f"{where}.slug: {item['slug']!r} is not a Sentry slug ({_SLUG_RULE})")
         return None
     key_label = _string(item, "keyLabel", f"{where}.", problems)
@@ -505,14 +514,14 @@ def _parse_project_path(item: Mapping[str, Any], where: str, problems: _Problems
     path = _string(item, "path", f"{where}.", problems)
     if path is None:
         return None
-    stripped = path.strip("/")
-    if not stripped or "{" in path or "}" in path or ".." in stripped.split("/"):
+    problem = path_problem(path) or ("has a {placeholder}" if "{" in path or "}" in path else None)
+    if problem is not None:
         problems.add(
-            f"{where}.path: {path!r} is not a usable Vault path; give the path below the mount, "
-            "without placeholders or '..' segments, e.g. apps/web/sentry"
+            f"{where}.path: {path!r} is not a usable Vault path: it {problem}; give the path below the mount, "
+            "without placeholders, '.' or '..' segments, e.g. apps/web/sentry"
         )
         return None
-    return stripped
+    return path.rstrip("/")
 
 
 # -- vault -------------------------------------------------------------------------------------
@@ -574,8 +583,9 @@ def _parse_mount(raw: Mapping[str, Any], problems: _Problems) -> str:
     if mount is None:
         return DEFAULT_MOUNT
     stripped = mount.strip("/")
-    if not stripped:
-        problems.add(f"vault.mount: {mount!r} is not a mount path; give the KV mount's path, e.g. secret")
+    problem = path_problem(stripped)
+    if problem is not None:
+        problems.add(f"vault.mount: {mount!r} is not a mount path: it {problem}; give the KV mount's path, e.g. secret")
         return DEFAULT_MOUNT
     return stripped
 
@@ -651,7 +661,18 @@ def _parse_template(raw: Mapping[str, Any], problems: _Problems) -> str:
                 f"write plain {{{name}}}"
             )
             valid = False
-    return template if valid else DEFAULT_PATH_TEMPLATE
+    if not valid:
+        return DEFAULT_PATH_TEMPLATE
+    # Placeholders stand for slugs, which hold no '/' or '.', so a sample rendering
+    # shows every segment the template itself contributes.
+    problem = path_problem(render_vault_path(template, organization="o", project="p", stack="s"))
+    if problem is not None:
+        problems.add(
+            f"vault.pathTemplate: {template!r} is not a usable Vault path: it {problem}; "
+            f"give a path below the mount, e.g. {DEFAULT_PATH_TEMPLATE!r}"
+        )
+        return DEFAULT_PATH_TEMPLATE
+    return template
 
 
 def _parse_auth(raw: Any, problems: _Problems, *, encrypted: bool) -> VaultAuth:

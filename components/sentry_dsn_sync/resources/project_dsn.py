@@ -186,6 +186,7 @@ def _published_values(catalog: OrganizationCatalog, inputs: dict[str, Any]) -> d
     """Read Sentry and choose the key, as DESIGN's rule says."""
     # Imported here: the program imports this module but never reads Sentry (see runtime).
     from sentry_dsn_sync.sentry import choose_key
+    from sentry_dsn_sync.sentry.dsn import check_public_dsn
 
     project = catalog.project(inputs["project_slug"])
     choice = choose_key(
@@ -198,6 +199,9 @@ def _published_values(catalog: OrganizationCatalog, inputs: dict[str, Any]) -> d
     if warning:
         pulumi.log.warn(warning)
     key = choice.key
+    check_public_dsn(
+        key.public_dsn, key_id=key.id, public_key=key.public_key, project_id=project.id, project=project.slug
+    )
     return {
         "dsn": key.public_dsn,
         "public_key": key.public_key,

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from sentry_dsn_sync.errors import SentryResponseError
 from sentry_dsn_sync.sentry.client import SentryClient, api_path
-from sentry_dsn_sync.sentry.models import Project, ProjectKey
+from sentry_dsn_sync.sentry.models import MalformedItem, Project, ProjectKey, parse_each
 
 __all__ = ["KeyStatus", "SentryApi", "Stat"]
 
@@ -53,10 +53,11 @@ class SentryApi:
 
     def list_organization_project_keys(
         self, organization: str, *, status: KeyStatus | None = "active", team: str | None = None
-    ) -> list[ProjectKey]:
+    ) -> list[ProjectKey | MalformedItem]:
         """GET /api/0/organizations/{organization}/project-keys/ (scope org:read), every page.
 
         One paginated call for the keys of every project, instead of one call per project.
+        Each key is parsed on its own: a malformed one is returned as a MalformedItem.
         """
         path = api_path("organizations/{}/project-keys/", organization)
         items = self.client.paginate(
@@ -65,19 +66,22 @@ class SentryApi:
             what=f"organization '{organization}'",
             scope="org:read",
         )
-        return self._keys(items, path)
+        return list(parse_each(items, ProjectKey.from_json, endpoint=self.client.endpoint(path)))
 
-    def list_organization_projects(self, organization: str) -> list[Project]:
+    def list_organization_projects(self, organization: str) -> list[Project | MalformedItem]:
         """GET /api/0/organizations/{organization}/projects/ (scope org:read), every page."""
         return list(self.iter_organization_projects(organization))
 
-    def iter_organization_projects(self, organization: str) -> Iterator[Project]:
-        """The same, page by page as the caller iterates: the first item means the first page answered."""
+    def iter_organization_projects(self, organization: str) -> Iterator[Project | MalformedItem]:
+        """The same, page by page as the caller iterates: the first item means the first page answered.
+
+        Each project is parsed on its own: a malformed one is yielded as a MalformedItem.
+        """
         path = api_path("organizations/{}/projects/", organization)
         items = self.client.paginate(
             path, params={"per_page": _PER_PAGE}, what=f"organization '{organization}'", scope="org:read"
         )
-        return self._projects(items, path)
+        return parse_each(items, Project.from_json, endpoint=self.client.endpoint(path))
 
     def list_team_projects(self, organization: str, team: str) -> list[Project]:
         """GET /api/0/teams/{organization}/{team}/projects/ (scope project:read), every page."""
