@@ -18,6 +18,7 @@ from .messages import Request, Response, detail_response
 from .metrics import RequestCounter
 from .seed import Seed
 from .state import SimulatorState
+from .tamper import Tamperer
 
 __all__ = ["Simulator", "normalize_prefix"]
 
@@ -46,9 +47,11 @@ class Simulator:
         self.rate = RateWindow(limit=rate_limit, window=rate_window)
         self.in_flight = InFlight()
         self.counter = RequestCounter()
+        self.tamper = Tamperer()
         self._api = SentryApi(self.state, page_size=page_size)
         self._admin = AdminApi(
-            state=self.state, faults=self.faults, rate=self.rate, in_flight=self.in_flight, counter=self.counter
+            state=self.state, faults=self.faults, rate=self.rate, in_flight=self.in_flight, counter=self.counter,
+            tamper=self.tamper,
         )
 
     def handle(self, request: Request) -> Response:
@@ -102,7 +105,7 @@ class Simulator:
         fault = self.faults.take(request.path)
         if fault is not None and not fault.malformed:
             return _fault_response(fault)
-        response = self._api.handle(request, route_path)
+        response = self.tamper.apply(request.path, self._api.handle(request, route_path))
         return _malformed(response, fault) if fault is not None else response
 
     def _rate_headers(self, decision: RateDecision) -> tuple[tuple[str, str], ...]:

@@ -43,6 +43,7 @@ from pulumi.dynamic import (
 
 from sentry_dsn_sync.config import ON_DELETE_CHOICES, OnDelete
 from sentry_dsn_sync.errors import SentryDsnSyncError, VaultError, VaultMountError
+from sentry_dsn_sync.resources.provider_errors import report_expected_errors_without_traceback
 from sentry_dsn_sync.resources.runtime import runtime
 
 if TYPE_CHECKING:
@@ -107,6 +108,8 @@ class ProjectDsnProvider(ResourceProvider):
     serialize_as_secret_always = False
 
     def configure(self, req: ConfigureRequest) -> None:
+        # Runs once per provider process, before any create, update or delete.
+        report_expected_errors_without_traceback()
         runtime.configure(req.config._props)
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
