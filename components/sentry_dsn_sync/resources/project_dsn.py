@@ -42,7 +42,13 @@ from pulumi.dynamic import (
 )
 
 from sentry_dsn_sync.config import ON_DELETE_CHOICES, OnDelete
-from sentry_dsn_sync.errors import SentryDsnSyncError, VaultError, VaultMountError
+from sentry_dsn_sync.errors import (
+    KeySelectionError,
+    SentryDsnSyncError,
+    SentryResponseError,
+    VaultError,
+    VaultMountError,
+)
 from sentry_dsn_sync.resources.provider_errors import report_expected_errors_without_traceback
 from sentry_dsn_sync.resources.runtime import runtime
 
@@ -67,6 +73,10 @@ MISSING = "(missing)"
 SPEC = "spec"
 # The outputs the program reads back (the `projects` stack output).
 READ_BY_PROGRAM = ("dsn", "project_id", "key_id", "key_label")
+# What check learns from Sentry; kept as last published when Sentry's answer for the project is unusable.
+FROM_SENTRY = ("dsn", "public_key", "project_id", "key_id", "key_label", "key_created")
+# The input that carries a problem of this project alone from check to create/update.
+SENTRY_PROBLEM = "sentry_problem"
 
 
 @dataclass(frozen=True)
@@ -125,6 +135,13 @@ class ProjectDsnProvider(ResourceProvider):
                     stack=inputs["stack"], mount=inputs["vault_mount"], kv_version=_kv_version(inputs)
                 )
             inputs.update(_published_values(catalog, inputs))
+        except (KeySelectionError, SentryResponseError) as exc:
+            # This project's own problem. A check failure would end the whole run; a failed
+            # update fails this project alone, so `--continue-on-error` publishes the others.
+            pulumi.log.error(str(exc))
+            inputs.update({key: olds[key] for key in FROM_SENTRY if key in olds})
+            inputs[SENTRY_PROBLEM] = str(exc)
+            return CheckResult(inputs, [])
         except SentryDsnSyncError as exc:
             return CheckResult(inputs, [CheckFailure("project_slug", str(exc))])
         try:
@@ -151,10 +168,12 @@ class ProjectDsnProvider(ResourceProvider):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
+        _refuse_sentry_problem(props)
         _publish(props)
         return CreateResult(id_=f"{props['vault_mount']}/{props['vault_path']}", outs=_outputs(props))
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        _refuse_sentry_problem(news)
         _publish(news)
         return UpdateResult(outs=_outputs(news))
 
@@ -285,6 +304,13 @@ def _kv_version(props: dict[str, Any]) -> Literal[1, 2]:
 
 def _vault_fields(props: dict[str, Any]) -> dict[str, str]:
     return {field: str(props[field]) for field in PUBLISHED_FIELDS}
+
+
+def _refuse_sentry_problem(props: dict[str, Any]) -> None:
+    """Fail this project's step with the problem check found; nothing is written."""
+    problem = props.get(SENTRY_PROBLEM)
+    if problem:
+        raise SentryDsnSyncError(str(problem))
 
 
 def _publish(props: dict[str, Any]) -> None:
