@@ -316,7 +316,9 @@ def _reject_unknown(obj: Mapping[str, Any], allowed: Iterable[str], where: str, 
             continue
         guess = _did_you_mean(str(key), allowed)
         hint = f"did you mean '{guess}'?" if guess else f"allowed keys: {', '.join(allowed)}"
-        problems.add(f"{where}{key}: unknown key; {hint}")
+        # A blank key or one with line breaks is quoted, so the message still names it on one line.
+        shown = key if isinstance(key, str) and key.isprintable() and key.strip() == key and key else repr(key)
+        problems.add(f"{where}{shown}: unknown key; {hint}")
 
 
 def _kind(value: Any) -> str:

@@ -73,10 +73,10 @@ def _shown(dsn: str) -> str:
     """The DSN as a message may quote it: without a password, printable, and short."""
     try:
         parts = urlsplit(dsn)
-        password = parts.password
+        if parts.password is not None:
+            host = parts.netloc.rsplit("@", 1)[1]
+            dsn = parts._replace(netloc=f"{parts.username}:***@{host}").geturl()
     except ValueError:
-        password = None
-    if password:
-        dsn = dsn.replace(password, "***")
+        pass  # not a URL: nothing in it is a password field
     text = repr(dsn)
     return text if len(text) <= 120 else text[:117] + "..."
