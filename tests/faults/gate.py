@@ -1,10 +1,12 @@
 """A pass-through HTTP proxy in front of Vault that lets a set number of KV writes through, then
-holds every later request: a run can then be killed exactly between two Vault writes."""
+holds every later request: a run can then be killed exactly between two Vault writes. It can also
+run another writer's real write just before each KV write it forwards, so that every
+check-and-set the tool attempts really loses."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -16,9 +18,10 @@ _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"
 
 
 class VaultGate:
-    def __init__(self, upstream: str, *, writes_allowed: int) -> None:
+    def __init__(self, upstream: str, *, writes_allowed: int, before_write: Callable[[str], None] | None = None) -> None:
         self.upstream = upstream
         self.writes_allowed = writes_allowed
+        self.before_write = before_write
         self.writes = 0
         self.held = threading.Event()  # set once a request is being held
         self.release = threading.Event()
@@ -33,6 +36,8 @@ class VaultGate:
         if closed:
             self.held.set()
             self.release.wait()
+        elif self.before_write is not None and method in ("POST", "PUT") and "/data/" in path:
+            self.before_write(path)
 
 
 def _handler(gate: VaultGate) -> type[BaseHTTPRequestHandler]:
@@ -61,9 +66,11 @@ def _handler(gate: VaultGate) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def vault_gate(upstream: str, *, writes_allowed: int) -> Iterator[tuple[VaultGate, str]]:
+def vault_gate(
+    upstream: str, *, writes_allowed: int, before_write: Callable[[str], None] | None = None
+) -> Iterator[tuple[VaultGate, str]]:
     """The gate and its address; stopped (and every held request released) on exit."""
-    gate = VaultGate(upstream, writes_allowed=writes_allowed)
+    gate = VaultGate(upstream, writes_allowed=writes_allowed, before_write=before_write)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(gate))
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import pytest
 
+import requests
+
 from devenv.openbao import SealableOpenBaoServer
+from tests.faults.gate import vault_gate
 from tests.faults.ledger import LEDGER
-from tests.faults.stack import ORG, PROJECTS, FaultStack
+from tests.faults.stack import FOREIGN_FIELD, ORG, PROJECTS, FaultStack
 
 pytestmark = pytest.mark.e2e
 
@@ -127,5 +130,27 @@ def test_vault_refusing_a_delete_reads_like_a_check_error(stack: FaultStack, bao
     stack.check_after_fault(result, cause="permission denied")
     assert "ProjectDsn hotel **deleting failed**" in result.stdout, result.stdout
     stack.configure(projects=list(PROJECTS))
+    stack.converge()
+    LEDGER.survived(fault)
+
+
+def test_a_check_and_set_conflict_that_outlasts_the_retries_reads_like_a_check_error(
+    stack: FaultStack, bao: SealableOpenBaoServer
+) -> None:
+    rotate(stack)
+    fault = LEDGER.injected("Vault refuses at write time", "check-and-set lost to another writer on every attempt")
+
+    def other_writer(path: str) -> None:
+        # A real write by someone else, re-stating their own field: a new version every time.
+        requests.patch(
+            f"{bao.address}{path}", json={"data": FOREIGN_FIELD}, timeout=10,
+            headers={"X-Vault-Token": bao.root_token, "Content-Type": "application/merge-patch+json"},
+        ).raise_for_status()
+
+    with vault_gate(bao.address, writes_allowed=10_000, before_write=other_writer) as (_, address):
+        result = stack.up(env={"VAULT_ADDR": address})
+
+    stack.check_after_fault(result, cause="kept changing under another writer; gave up after 5 check-and-set attempts")
+    assert "ProjectDsn charlie **updating failed**" in result.stdout, result.stdout
     stack.converge()
     LEDGER.survived(fault)
