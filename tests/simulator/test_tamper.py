@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from simulator_helpers import sentry_client
+from test_admin import _keys as _get
 
 from sentry_simulator.testing import RunningSimulator, SimulatorAdminError
-
-
-def _get(sim: RunningSimulator, path: str) -> list[dict[str, object]]:
-    with sentry_client(sim.url) as http:
-        response = http.get("api/0/" + path)
-        assert response.status_code == 200
-        items: list[dict[str, object]] = response.json()
-        return items
 
 
 def test_a_rule_rewrites_matching_items_in_matching_answers_only(simulator: RunningSimulator) -> None:
