@@ -316,9 +316,13 @@ def _reject_unknown(obj: Mapping[str, Any], allowed: Iterable[str], where: str, 
             continue
         guess = _did_you_mean(str(key), allowed)
         hint = f"did you mean '{guess}'?" if guess else f"allowed keys: {', '.join(allowed)}"
-        # A blank key or one with line breaks is quoted, so the message still names it on one line.
-        shown = key if isinstance(key, str) and key.isprintable() and key.strip() == key and key else repr(key)
-        problems.add(f"{where}{shown}: unknown key; {hint}")
+        problems.add(f"{where}{_named(key)}: unknown key; {hint}")
+
+
+def _named(key: Any) -> str:
+    """A config key as a message names it: quoted when blank or holding spaces, line breaks or ':'."""
+    plain = isinstance(key, str) and key.isprintable() and key and not any(c.isspace() or c == ":" for c in key)
+    return str(key) if plain else repr(key)
 
 
 def _kind(value: Any) -> str:
@@ -803,7 +807,7 @@ def decode_namespace(raw_config: Mapping[str, Any]) -> dict[str, Any]:
                 value = json.loads(value)
             except json.JSONDecodeError as exc:
                 raise ConfigError(
-                    f"{key}: not valid JSON ({exc.msg}); set structured values with `pulumi config set --path`"
+                    f"{_named(key)}: not valid JSON ({exc.msg}); set structured values with `pulumi config set --path`"
                 ) from exc
         values[key] = value
     return values

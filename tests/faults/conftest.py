@@ -1,5 +1,6 @@
-"""The fault suite: one sealable OpenBao for the package, one broken-and-repaired stack per module,
-and the summary line pytest prints at the end of the run."""
+"""The fault suite: one sealable OpenBao and one broken-and-repaired stack for the whole package
+(every test leaves it converged, so the next fault starts from a known good state), and the
+summary line pytest prints at the end of the run."""
 
 from __future__ import annotations
 
@@ -24,9 +25,9 @@ def bao() -> Iterator[SealableOpenBaoServer]:
         yield server
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def stack(bao: SealableOpenBaoServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultStack]:
-    """A converged stack of its own: its own simulator, KV v2 mount and file backend."""
+    """A converged stack with a simulator, a KV v2 mount and a file backend of its own."""
     mount = f"faults-{uuid.uuid4().hex[:8]}"
     bao.client().sys.enable_secrets_engine("kv", path=mount, options={"version": "2"})
     wait_for_kv_v2(bao, mount)
@@ -46,6 +47,6 @@ def stack(bao: SealableOpenBaoServer, tmp_path_factory: pytest.TempPathFactory) 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if LEDGER.ran:
-        terminalreporter.write_line(LEDGER.summary())
         for line in LEDGER.by_class():
             terminalreporter.write_line(line)
+        terminalreporter.write_line(LEDGER.summary())

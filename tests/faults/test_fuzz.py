@@ -26,7 +26,7 @@ from sentry_dsn_sync.sentry.dsn import check_public_dsn, dsn_problem
 from sentry_dsn_sync.sentry.models import MalformedItem, Project, ProjectKey, parse_each
 from tests.sentry.fakes import FakeClock, make_client
 
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SECRET_MARK = "s3cr3t-part-never-shown"
 KNOWN_KEYS = {*TOP_LEVEL_KEYS, *VAULT_KEYS, *PROJECT_KEYS, *(k for keys in AUTH_KEYS.values() for k in keys)}
 

@@ -38,7 +38,6 @@ def _wrong_token(stack: FaultStack) -> dict[str, str]:
 # name -> (how to inject it, what the error must say)
 OUTAGES: dict[str, tuple[Callable[[FaultStack], dict[str, str] | None], str]] = {
     "Sentry answers 500 on every request": (_inject(status=500, count=None), "Sentry did not answer"),
-    "a gateway answers 502 in HTML": (_inject(status=502, count=None), "Sentry did not answer"),
     "Sentry is down (connection refused)": (_sentry_down, "Sentry did not answer"),
     "Sentry rejects the token (401)": (_wrong_token, "Sentry rejected the token from config"),
     "Sentry refuses the token's scope (403)": (
