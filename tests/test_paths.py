@@ -40,7 +40,8 @@ def test_paths_below_the_mount_pass(path: str) -> None:
 
 
 def test_a_rendered_path_is_checked_again_when_the_secret_is_placed() -> None:
-    from sentry_dsn_sync.config import ConfigError, ProjectSpec, parse_settings
+    from sentry_dsn_sync.config import ProjectSpec, parse_settings
+    from sentry_dsn_sync.errors import ConfigError
 
     settings = parse_settings(
         {"organization": "acme", "sentryToken": "t", "projects": ["web"], "vault": {"pathTemplate": "{stack}/{project}"}},

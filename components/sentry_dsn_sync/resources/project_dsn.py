@@ -41,7 +41,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from sentry_dsn_sync.config import ON_DELETE_CHOICES, OnDelete
+from sentry_dsn_sync.config import ON_DELETE_CHOICES, OnDelete, provider_config
 from sentry_dsn_sync.errors import (
     KeySelectionError,
     SentryDsnSyncError,
@@ -120,7 +120,7 @@ class ProjectDsnProvider(ResourceProvider):
     def configure(self, req: ConfigureRequest) -> None:
         # Runs once per provider process, before any create, update or delete.
         report_expected_errors_without_traceback()
-        runtime.configure(req.config._props)
+        runtime.configure(provider_config(req.config))
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs = _flat_inputs(news)

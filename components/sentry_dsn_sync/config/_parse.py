@@ -1,4 +1,4 @@
-"""Stack configuration and environment, parsed once into typed, validated settings.
+"""Stack configuration and environment, parsed into typed, validated settings.
 
 The program parses the stack config up front so that every invalid value fails
 `pulumi preview` before anything is read or written; the dynamic providers parse
@@ -13,217 +13,51 @@ message ever quotes a credential: values of credential keys are never echoed.
 from __future__ import annotations
 
 import difflib
-import json
 import os
 import string
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import SplitResult, urlsplit
 
+from sentry_dsn_sync.config._settings import (
+    AUTH_KEYS,
+    CONFIG_NAMESPACE,
+    DEFAULT_KV_VERSION,
+    DEFAULT_MOUNT,
+    DEFAULT_ON_DELETE,
+    DEFAULT_PATH_TEMPLATE,
+    DEFAULT_SENTRY_URL,
+    DEFAULT_SECRET_ID_ENV,
+    ENV_FALLBACKS,
+    KUBERNETES_TOKEN_PATH,
+    ON_DELETE_CHOICES,
+    PATH_PLACEHOLDERS,
+    PROJECT_KEYS,
+    TOP_LEVEL_KEYS,
+    VAULT_KEYS,
+    AppRoleAuth,
+    JwtAuth,
+    KubernetesAuth,
+    OnDelete,
+    ProjectSpec,
+    Secret,
+    Settings,
+    TokenAuth,
+    VaultAuth,
+    VaultSettings,
+    render_vault_path,
+)
 from sentry_dsn_sync.errors import ConfigError
 from sentry_dsn_sync.paths import SLUG_RULE, is_slug, path_problem
 
-__all__ = [
-    "AUTH_KEYS",
-    "CONFIG_NAMESPACE",
-    "DEFAULT_KV_VERSION",
-    "DEFAULT_MOUNT",
-    "DEFAULT_ON_DELETE",
-    "DEFAULT_PATH_TEMPLATE",
-    "DEFAULT_SENTRY_URL",
-    "ENV_FALLBACKS",
-    "ON_DELETE_CHOICES",
-    "PATH_PLACEHOLDERS",
-    "PROJECT_KEYS",
-    "TOP_LEVEL_KEYS",
-    "VAULT_KEYS",
-    "AppRoleAuth",
-    "JwtAuth",
-    "KubernetesAuth",
-    "OnDelete",
-    "ProjectSpec",
-    "Secret",
-    "Settings",
-    "TokenAuth",
-    "VaultAuth",
-    "VaultSettings",
-    "decode_namespace",
-    "load_settings",
-    "parse_settings",
-    "parse_vault_settings",
-    "render_vault_path",
-]
-
-CONFIG_NAMESPACE = "sentry-dsn-sync"
-DEFAULT_SENTRY_URL = "https://sentry.io/"
-DEFAULT_MOUNT = "secret"
-DEFAULT_KV_VERSION: Literal[1, 2] = 2
-DEFAULT_PATH_TEMPLATE = "sentry/{organization}/{project}"
-DEFAULT_SECRET_ID_ENV = "VAULT_SECRET_ID"
-PATH_PLACEHOLDERS = ("organization", "project", "stack")
-KUBERNETES_TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+__all__ = ["parse_settings", "parse_vault_settings"]
 
 _SLUG_RULE = SLUG_RULE
-
-OnDelete = Literal["delete", "destroy", "retain"]
-ON_DELETE_CHOICES: tuple[OnDelete, ...] = ("delete", "destroy", "retain")
-DEFAULT_ON_DELETE: OnDelete = "delete"
-
-TOP_LEVEL_KEYS = ("organization", "sentryUrl", "sentryToken", "projects", "team", "vault")
-PROJECT_KEYS = ("slug", "keyLabel", "keyId", "path")
-VAULT_KEYS = (
-    "address",
-    "namespace",
-    "mount",
-    "kvVersion",
-    "pathTemplate",
-    "auth",
-    "caCert",
-    "skipVerify",
-    "onDelete",
-)
-AUTH_KEYS = {
-    "token": ("method", "token"),
-    "approle": ("method", "roleId", "secretId", "secretIdEnv", "mount"),
-    "jwt": ("method", "role", "jwt", "jwtEnv", "mount"),
-    "kubernetes": ("method", "role", "tokenPath", "mount"),
-}
-
-# Config key -> the environment variable read when the key is not set; the
-# same names the Sentry and Vault CLIs read, so a pipeline sets them once.
-ENV_FALLBACKS = {
-    "organization": "SENTRY_ORG",
-    "sentryUrl": "SENTRY_URL",
-    "sentryToken": "SENTRY_AUTH_TOKEN",
-    "vault.address": "VAULT_ADDR",
-    "vault.namespace": "VAULT_NAMESPACE",
-    "vault.caCert": "VAULT_CACERT",
-    "vault.skipVerify": "VAULT_SKIP_VERIFY",
-}
 
 # What Go's strconv.ParseBool accepts, so VAULT_SKIP_VERIFY means here what it means to the Vault CLI.
 _TRUE = ("1", "t", "true", "yes", "on")
 _FALSE = ("0", "f", "false", "no", "off")
-
-
-class Secret:
-    """A credential that never shows itself in a repr, a log line or a traceback."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-
-@dataclass(frozen=True)
-class ProjectSpec:
-    """One Sentry project to publish, and how to choose its key."""
-
-    slug: str
-    key_label: str | None = None
-    key_id: str | None = None
-    path: str | None = None
-
-
-@dataclass(frozen=True)
-class TokenAuth:
-    """A Vault token from config, else `VAULT_TOKEN`, else `~/.vault-token` (read at call time)."""
-
-    token: Secret | None = None
-    method: Literal["token"] = "token"
-
-
-@dataclass(frozen=True)
-class AppRoleAuth:
-    role_id: str
-    secret_id: Secret | None = None
-    secret_id_env: str = DEFAULT_SECRET_ID_ENV
-    mount: str = "approle"
-    method: Literal["approle"] = "approle"
-
-
-@dataclass(frozen=True)
-class JwtAuth:
-    """JWT/OIDC login, the way CI pipelines prove who they are to Vault."""
-
-    role: str
-    jwt: Secret | None = None
-    jwt_env: str | None = None
-    mount: str = "jwt"
-    method: Literal["jwt"] = "jwt"
-
-
-@dataclass(frozen=True)
-class KubernetesAuth:
-    role: str
-    token_path: str = KUBERNETES_TOKEN_PATH
-    mount: str = "kubernetes"
-    method: Literal["kubernetes"] = "kubernetes"
-
-
-VaultAuth = TokenAuth | AppRoleAuth | JwtAuth | KubernetesAuth
-
-
-@dataclass(frozen=True)
-class VaultSettings:
-    address: str
-    namespace: str | None = None
-    mount: str = DEFAULT_MOUNT
-    kv_version: Literal[1, 2] = DEFAULT_KV_VERSION
-    path_template: str = DEFAULT_PATH_TEMPLATE
-    auth: VaultAuth = field(default_factory=TokenAuth)
-    ca_cert: str | None = None
-    skip_verify: bool = False
-    on_delete: OnDelete = DEFAULT_ON_DELETE
-
-
-@dataclass(frozen=True)
-class Settings:
-    organization: str
-    sentry_url: str
-    sentry_token: Secret
-    # Where the token came from, so an auth error can name it without showing it.
-    sentry_token_source: str
-    projects: tuple[ProjectSpec, ...]
-    team: str | None
-    vault: VaultSettings
-
-    def vault_path(self, spec: ProjectSpec, *, stack: str) -> str:
-        """Where project `spec`'s secret lives below the mount: its own `path`, else the template's.
-
-        Checked again here, not only when the config is parsed: a project found
-        through `team` brings a slug from Sentry that the config never saw.
-        """
-        path = spec.path or render_vault_path(
-            self.vault.path_template, organization=self.organization, project=spec.slug, stack=stack
-        )
-        problem = path_problem(path)
-        if problem is not None:
-            raise ConfigError(
-                f"project {spec.slug!r}: its Vault path {path!r} {problem}; nothing was written for it. "
-                "Fix vault.pathTemplate or the project's `path`"
-            )
-        return path
-
-
-def render_vault_path(template: str, *, organization: str, project: str, stack: str) -> str:
-    """The Vault path (below the mount) of one project's secret (unchecked: see `paths.path_problem`)."""
-    return template.format(organization=organization, project=project, stack=stack).rstrip("/")
 
 
 class _Problems:
@@ -316,10 +150,10 @@ def _reject_unknown(obj: Mapping[str, Any], allowed: Iterable[str], where: str, 
             continue
         guess = _did_you_mean(str(key), allowed)
         hint = f"did you mean '{guess}'?" if guess else f"allowed keys: {', '.join(allowed)}"
-        problems.add(f"{where}{_named(key)}: unknown key; {hint}")
+        problems.add(f"{where}{named_key(key)}: unknown key; {hint}")
 
 
-def _named(key: Any) -> str:
+def named_key(key: Any) -> str:
     """A config key as a message names it: quoted when blank or holding spaces, line breaks or ':'."""
     plain = isinstance(key, str) and key.isprintable() and key and not any(c.isspace() or c == ":" for c in key)
     return str(key) if plain else repr(key)
@@ -785,44 +619,3 @@ def _check_paths(
             f"vault.pathTemplate: {vault.path_template!r} has no {{project}}, so the projects of team "
             f"{team!r} would share one secret; include {{project}}, e.g. {DEFAULT_PATH_TEMPLATE!r}"
         )
-
-
-# -- reading Pulumi config ---------------------------------------------------------------------
-
-
-def decode_namespace(raw_config: Mapping[str, Any]) -> dict[str, Any]:
-    """The values of this tool's namespace from a flat `namespace:key -> value` map.
-
-    Pulumi hands structured config (lists, objects) over as JSON text, both to
-    the program and to providers; this decodes it so both see the same values.
-    """
-    prefix = CONFIG_NAMESPACE + ":"
-    values: dict[str, Any] = {}
-    for full_key, value in raw_config.items():
-        if not full_key.startswith(prefix):
-            continue
-        key = full_key[len(prefix) :]
-        if isinstance(value, str) and value[:1] in ("[", "{"):
-            try:
-                value = json.loads(value)
-            except json.JSONDecodeError as exc:
-                raise ConfigError(
-                    f"{_named(key)}: not valid JSON ({exc.msg}); set structured values with `pulumi config set --path`"
-                ) from exc
-        values[key] = value
-    return values
-
-
-def load_settings(*, env: Mapping[str, str] | None = None) -> Settings:
-    """Settings of the running Pulumi program, from its stack config and the environment."""
-    import pulumi
-    from pulumi.runtime.config import CONFIG, is_config_secret
-
-    raw_config = CONFIG.get()
-    secret_keys = [key for key in TOP_LEVEL_KEYS if is_config_secret(f"{CONFIG_NAMESPACE}:{key}")]
-    return parse_settings(
-        decode_namespace(raw_config),
-        os.environ if env is None else env,
-        stack=pulumi.get_stack(),
-        secret_keys=secret_keys,
-    )

@@ -1,0 +1,202 @@
+"""The settings every layer reads: typed, frozen, and parsed once at the edge (see `_parse`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sentry_dsn_sync.errors import ConfigError
+from sentry_dsn_sync.paths import path_problem
+
+__all__ = [
+    "AUTH_KEYS",
+    "CONFIG_NAMESPACE",
+    "DEFAULT_KV_VERSION",
+    "DEFAULT_MOUNT",
+    "DEFAULT_ON_DELETE",
+    "DEFAULT_PATH_TEMPLATE",
+    "DEFAULT_SECRET_ID_ENV",
+    "DEFAULT_SENTRY_URL",
+    "ENV_FALLBACKS",
+    "KUBERNETES_TOKEN_PATH",
+    "ON_DELETE_CHOICES",
+    "PATH_PLACEHOLDERS",
+    "PROJECT_KEYS",
+    "TOP_LEVEL_KEYS",
+    "VAULT_KEYS",
+    "AppRoleAuth",
+    "JwtAuth",
+    "KubernetesAuth",
+    "OnDelete",
+    "ProjectSpec",
+    "Secret",
+    "Settings",
+    "TokenAuth",
+    "VaultAuth",
+    "VaultSettings",
+    "render_vault_path",
+]
+
+CONFIG_NAMESPACE = "sentry-dsn-sync"
+DEFAULT_SENTRY_URL = "https://sentry.io/"
+DEFAULT_MOUNT = "secret"
+DEFAULT_KV_VERSION: Literal[1, 2] = 2
+DEFAULT_PATH_TEMPLATE = "sentry/{organization}/{project}"
+DEFAULT_SECRET_ID_ENV = "VAULT_SECRET_ID"
+PATH_PLACEHOLDERS = ("organization", "project", "stack")
+KUBERNETES_TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+
+OnDelete = Literal["delete", "destroy", "retain"]
+ON_DELETE_CHOICES: tuple[OnDelete, ...] = ("delete", "destroy", "retain")
+DEFAULT_ON_DELETE: OnDelete = "delete"
+
+TOP_LEVEL_KEYS = ("organization", "sentryUrl", "sentryToken", "projects", "team", "vault")
+PROJECT_KEYS = ("slug", "keyLabel", "keyId", "path")
+VAULT_KEYS = (
+    "address",
+    "namespace",
+    "mount",
+    "kvVersion",
+    "pathTemplate",
+    "auth",
+    "caCert",
+    "skipVerify",
+    "onDelete",
+)
+AUTH_KEYS = {
+    "token": ("method", "token"),
+    "approle": ("method", "roleId", "secretId", "secretIdEnv", "mount"),
+    "jwt": ("method", "role", "jwt", "jwtEnv", "mount"),
+    "kubernetes": ("method", "role", "tokenPath", "mount"),
+}
+
+# Config key -> the environment variable read when the key is not set; the
+# same names the Sentry and Vault CLIs read, so a pipeline sets them once.
+ENV_FALLBACKS = {
+    "organization": "SENTRY_ORG",
+    "sentryUrl": "SENTRY_URL",
+    "sentryToken": "SENTRY_AUTH_TOKEN",
+    "vault.address": "VAULT_ADDR",
+    "vault.namespace": "VAULT_NAMESPACE",
+    "vault.caCert": "VAULT_CACERT",
+    "vault.skipVerify": "VAULT_SKIP_VERIFY",
+}
+
+
+class Secret:
+    """A credential that never shows itself in a repr, a log line or a traceback."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class ProjectSpec:
+    """One Sentry project to publish, and how to choose its key."""
+
+    slug: str
+    key_label: str | None = None
+    key_id: str | None = None
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class TokenAuth:
+    """A Vault token from config, else `VAULT_TOKEN`, else `~/.vault-token` (read at call time)."""
+
+    token: Secret | None = None
+    method: Literal["token"] = "token"
+
+
+@dataclass(frozen=True)
+class AppRoleAuth:
+    role_id: str
+    secret_id: Secret | None = None
+    secret_id_env: str = DEFAULT_SECRET_ID_ENV
+    mount: str = "approle"
+    method: Literal["approle"] = "approle"
+
+
+@dataclass(frozen=True)
+class JwtAuth:
+    """JWT/OIDC login, the way CI pipelines prove who they are to Vault."""
+
+    role: str
+    jwt: Secret | None = None
+    jwt_env: str | None = None
+    mount: str = "jwt"
+    method: Literal["jwt"] = "jwt"
+
+
+@dataclass(frozen=True)
+class KubernetesAuth:
+    role: str
+    token_path: str = KUBERNETES_TOKEN_PATH
+    mount: str = "kubernetes"
+    method: Literal["kubernetes"] = "kubernetes"
+
+
+VaultAuth = TokenAuth | AppRoleAuth | JwtAuth | KubernetesAuth
+
+
+@dataclass(frozen=True)
+class VaultSettings:
+    address: str
+    namespace: str | None = None
+    mount: str = DEFAULT_MOUNT
+    kv_version: Literal[1, 2] = DEFAULT_KV_VERSION
+    path_template: str = DEFAULT_PATH_TEMPLATE
+    auth: VaultAuth = field(default_factory=TokenAuth)
+    ca_cert: str | None = None
+    skip_verify: bool = False
+    on_delete: OnDelete = DEFAULT_ON_DELETE
+
+
+@dataclass(frozen=True)
+class Settings:
+    organization: str
+    sentry_url: str
+    sentry_token: Secret
+    # Where the token came from, so an auth error can name it without showing it.
+    sentry_token_source: str
+    projects: tuple[ProjectSpec, ...]
+    team: str | None
+    vault: VaultSettings
+
+    def vault_path(self, spec: ProjectSpec, *, stack: str) -> str:
+        """Where project `spec`'s secret lives below the mount: its own `path`, else the template's.
+
+        Checked again here, not only when the config is parsed: a project found
+        through `team` brings a slug from Sentry that the config never saw.
+        """
+        path = spec.path or render_vault_path(
+            self.vault.path_template, organization=self.organization, project=spec.slug, stack=stack
+        )
+        problem = path_problem(path)
+        if problem is not None:
+            raise ConfigError(
+                f"project {spec.slug!r}: its Vault path {path!r} {problem}; nothing was written for it. "
+                "Fix vault.pathTemplate or the project's `path`"
+            )
+        return path
+
+
+def render_vault_path(template: str, *, organization: str, project: str, stack: str) -> str:
+    """The Vault path (below the mount) of one project's secret (unchecked: see `paths.path_problem`)."""
+    return template.format(organization=organization, project=project, stack=stack).rstrip("/")
