@@ -8,6 +8,7 @@ provider; the real servers are covered by tests/vault and tests/e2e.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 
 from sentry_dsn_sync.config import OnDelete, VaultSettings, parse_vault_settings
 from sentry_dsn_sync.errors import ConfigError, SentryNotFoundError, VaultMountError, VaultPermissionError, VaultUnavailableError
+from sentry_dsn_sync.errors import SentryDsnSyncError
 from sentry_dsn_sync.resources import project_dsn
 from sentry_dsn_sync.resources.project_dsn import MISSING, ProjectDsnArgs, ProjectDsnProvider
 from sentry_dsn_sync.resources.runtime import runtime
@@ -474,4 +476,34 @@ def test_missing_write_access_fails_check_before_anything_is_written(world: Worl
     assert [(f.property, f.reason) for f in result.failures] == [
         ("vault_path", "the Vault token's policy lacks `patch` on `secret/metadata/sentry/acme/web`")
     ]
+    assert world.store.published == []
+
+
+# -- a problem of this project alone in Sentry's answer --------------------------------------------
+
+
+def test_a_hostile_dsn_fails_only_the_update_and_keeps_the_last_published_values(world: World) -> None:
+    state = published(world)
+    hostile = key("k3", created=3)
+    world.catalog.keys = [OLD_KEY, replace(hostile, public_dsn="javascript:alert(1)")]
+
+    checked = provider.check(state, program_inputs())
+
+    assert checked.failures == [], "a check failure would end the whole run, not this project's step"
+    assert {k: checked.inputs[k] for k in ("dsn", "key_id")} == {"dsn": OLD_KEY.public_dsn, "key_id": "k1"}
+    assert checked.inputs["sentry_problem"].startswith("project 'web': client key 'k3' has a public DSN")
+    assert provider.diff("secret/sentry/acme/web", state, checked.inputs).changes is True
+    with pytest.raises(SentryDsnSyncError, match="client key 'k3' has a public DSN that has the scheme 'javascript'"):
+        provider.update("secret/sentry/acme/web", state, checked.inputs)
+    assert len(world.store.published) == 1, "nothing written after the first publish"
+
+
+def test_a_project_without_an_active_key_fails_its_create_with_the_reason(world: World) -> None:
+    world.catalog.keys = [replace(OLD_KEY, is_active=False)]
+
+    checked = provider.check({}, program_inputs())
+
+    assert checked.failures == [] and "dsn" not in checked.inputs
+    with pytest.raises(SentryDsnSyncError, match="project 'web' has no active client key"):
+        provider.create(checked.inputs)
     assert world.store.published == []
