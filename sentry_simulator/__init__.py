@@ -2,7 +2,8 @@
 
 It serves the read endpoints sentry-dsn-sync calls, shaped by the official
 OpenAPI schema, with Sentry's pagination, auth errors and rate-limit headers,
-from a JSON seed; plus an `/_admin/` API to rotate keys and script failures.
+from a JSON seed; plus an `/_admin/` API to rotate keys, script failures and
+serve hostile payloads (`tamper.py`).
 Run it with `python -m sentry_simulator`, or embed it with
 `sentry_simulator.testing.running_simulator`.
 """
