@@ -13,17 +13,21 @@ from collections.abc import Callable
 from urllib.parse import unquote
 
 from .faults import FaultInjector, InvalidFault, parse_fault_request
-from .limits import InFlight, RateWindow
+from .limits import RateLimits
 from .messages import Request, Response, detail_response, json_response
 from .metrics import RequestCounter
+from .seed import parse_timestamp
 from .serializers import key_json
 from .state import SimulatorState, UnknownResource
 from .tamper import Tamperer, parse_tamper_rule
+from .traffic import parse_traffic
 
 __all__ = ["AdminApi"]
 
 _KEYS = re.compile(r"^/_admin/projects/([^/]+)/([^/]+)/keys/?$")
 _KEY = re.compile(r"^/_admin/projects/([^/]+)/([^/]+)/keys/([^/]+)/?$")
+_TRAFFIC = re.compile(r"^/_admin/projects/([^/]+)/([^/]+)/traffic/?$")
+_RENAME = re.compile(r"^/_admin/projects/([^/]+)/([^/]+)/rename/?$")
 
 
 class AdminApi:
@@ -32,8 +36,7 @@ class AdminApi:
         *,
         state: SimulatorState,
         faults: FaultInjector,
-        rate: RateWindow,
-        in_flight: InFlight,
+        rate: RateLimits,
         counter: RequestCounter,
         tamper: Tamperer | None = None,
     ) -> None:
@@ -41,7 +44,6 @@ class AdminApi:
         self._state = state
         self._faults = faults
         self._rate = rate
-        self._in_flight = in_flight
         self._counter = counter
         self._fixed: dict[tuple[str, str], Callable[[Request], Response]] = {
             ("GET", "/_admin/health"): lambda _: json_response(200, {"status": "ok"}),
@@ -70,17 +72,23 @@ class AdminApi:
             return fixed(request)
         if request.method == "POST" and (found := _KEYS.match(path)):
             return self._create_key(request, *(unquote(g) for g in found.groups()))
+        if request.method == "POST" and (found := _RENAME.match(path)):
+            return self._rename_project(request, *(unquote(g) for g in found.groups()))
         if request.method == "PUT" and (found := _KEY.match(path)):
             return self._update_key(request, *(unquote(g) for g in found.groups()))
+        if request.method == "PUT" and (found := _TRAFFIC.match(path)):
+            return self._set_traffic(request, *(unquote(g) for g in found.groups()))
         return detail_response(404, f"no admin endpoint {request.method} {path}")
 
     def _create_key(self, request: Request, org: str, project: str) -> Response:
         body = _object(request.json())
         label = body.get("label", "Default")
         active = body.get("isActive", True)
+        created = body.get("dateCreated")
         if not isinstance(label, str) or not label or not isinstance(active, bool):
-            raise ValueError("expected {'label': non-empty string, 'isActive': true|false}")
-        key = self._state.create_key(org, project, label=label, is_active=active)
+            raise ValueError("expected {'label': non-empty string, 'isActive': true|false, 'dateCreated'?: ISO time}")
+        backdated = None if created is None else parse_timestamp(str(created), where="dateCreated")
+        key = self._state.create_key(org, project, label=label, is_active=active, date_created=backdated)
         organization = self._state.organization(org)
         assert organization is not None  # create_key succeeded, so it exists
         return json_response(201, key_json(key, organization))
@@ -94,16 +102,26 @@ class AdminApi:
         assert organization is not None
         return json_response(200, key_json(key, organization))
 
+    def _set_traffic(self, request: Request, org: str, project: str) -> Response:
+        self._state.set_traffic(org, project, parse_traffic(request.json()))
+        return json_response(200, {"status": "ok"})
+    def _rename_project(self, request: Request, org: str, project: str) -> Response:
+        slug = _object(request.json()).get("slug")
+        if not isinstance(slug, str) or not slug:
+            raise ValueError("expected {'slug': the project's new slug}")
+        renamed = self._state.rename_project(org, project, slug)
+        return json_response(200, {"id": str(renamed.id), "slug": renamed.slug, "previousSlug": project})
+
     def _add_fault(self, request: Request) -> Response:
         parsed = parse_fault_request(request.json())
         if parsed.rule is not None:
             self._faults.add(parsed.rule)
         if parsed.latency_ms is not None:
             self._faults.set_latency(parsed.latency_ms)
-        if parsed.concurrent_limit is not None:
-            self._in_flight.enforced_limit = parsed.concurrent_limit
-        if parsed.rate_limit is not None or parsed.rate_window is not None:
-            self._rate.configure(limit=parsed.rate_limit, window=parsed.rate_window)
+        if parsed.rate_limit is not None or parsed.rate_window is not None or parsed.concurrent_limit is not None:
+            self._rate.configure(
+                limit=parsed.rate_limit, window=parsed.rate_window, concurrent=parsed.concurrent_limit
+            )
         return json_response(200, self._describe_faults())
 
     def _clear_faults(self, _: Request) -> Response:
@@ -132,11 +150,10 @@ class AdminApi:
     def _clear_conditions(self) -> None:
         self._tamper.clear()
         self._faults.clear()
-        self._in_flight.enforced_limit = None
         self._rate.restore_defaults()
 
     def _describe_faults(self) -> dict[str, object]:
-        return {**self._faults.describe(), "concurrent_limit": self._in_flight.enforced_limit}
+        return {**self._faults.describe(), "concurrent_limit": self._rate.concurrent_override}
 
 
 def _object(body: object) -> dict[str, object]:

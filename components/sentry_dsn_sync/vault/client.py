@@ -49,6 +49,8 @@ _RETRY_STATUSES = (429, 500, 502, 504)
 # POST writes are check-and-set, so a lost answer surfaces as a CAS conflict
 # that the KV layer resolves by re-reading.
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "LIST", "OPTIONS"})
+# urllib3 would honour a Retry-After of up to six hours; a run waits for Vault at most this long per retry.
+RETRY_AFTER_MAX = 30
 
 
 class _Retry(Retry):
@@ -158,6 +160,7 @@ def _session(settings: VaultSettings, *, verify: bool | str) -> requests.Session
         status_forcelist=_RETRY_STATUSES,
         allowed_methods=_IDEMPOTENT,
         respect_retry_after_header=True,
+        retry_after_max=RETRY_AFTER_MAX,
         # Return the last response so hvac maps its status to a named error.
         raise_on_status=False,
     )
