@@ -19,6 +19,7 @@ from .pagination import endless_page
 from .metrics import RequestCounter
 from .seed import Seed
 from .state import SimulatorState
+from .tamper import Tamperer
 
 __all__ = ["Simulator", "normalize_prefix"]
 
@@ -54,8 +55,11 @@ class Simulator:
         self.faults = FaultInjector()
         self.rate = RateLimits(limit=rate_limit, window=rate_window)
         self.counter = RequestCounter()
+        self.tamper = Tamperer()
         self._api = SentryApi(self.state, page_size=page_size, link_prefix=link_prefix, key_stats=key_stats)
-        self._admin = AdminApi(state=self.state, faults=self.faults, rate=self.rate, counter=self.counter)
+        self._admin = AdminApi(
+            state=self.state, faults=self.faults, rate=self.rate, counter=self.counter, tamper=self.tamper
+        )
 
     def handle(self, request: Request) -> Response:
         route_path = self._route_path(request.path)
@@ -116,7 +120,7 @@ class Simulator:
             return endless_page(request)
         if fault is not None and not fault.malformed:
             return _fault_response(fault)
-        response = self._api.handle(request, route_path)
+        response = self.tamper.apply(request.path, self._api.handle(request, route_path))
         return _malformed(response, fault) if fault is not None else response
 
 

@@ -126,7 +126,20 @@ class SimulatorAdmin:
         return result
 
     def clear_faults(self) -> None:
+        """Clears the scripted faults, limits and tampering rules."""
         self._call("POST", "faults/clear")
+
+    def tamper(
+        self,
+        match: Mapping[str, Any],
+        *,
+        set: Mapping[str, Any] | None = None,
+        drop: Sequence[str] = (),
+        path_contains: str = "",
+    ) -> None:
+        """Rewrites matching objects of every answer from now on; see `tamper.py`."""
+        payload = {"match": dict(match), "set": dict(set or {}), "drop": list(drop), "path_contains": path_contains}
+        self._call("POST", "tamper", payload)
 
     def requests(self) -> dict[str, Any]:
         result: dict[str, Any] = self._call("GET", "requests")

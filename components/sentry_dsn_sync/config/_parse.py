@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -51,12 +50,9 @@ from sentry_dsn_sync.config._settings import (
     render_vault_path,
 )
 from sentry_dsn_sync.errors import ConfigError
+from sentry_dsn_sync.paths import SLUG_RULE, is_slug, path_problem
 
 __all__ = ["SentryAccess", "parse_sentry_flags", "parse_settings", "parse_vault_settings"]
-
-# Sentry slugs are lowercase letters, digits, '-' and '_', not all digits, at most 50 long.
-_SLUG = re.compile(r"^(?![0-9]+$)[a-z0-9_-]{1,50}$")
-_SLUG_RULE = "lowercase letters, digits, '-' and '_', not only digits, at most 50 characters"
 
 # What Go's strconv.ParseBool accepts, so VAULT_SKIP_VERIFY means here what it means to the Vault CLI.
 _TRUE = ("1", "t", "true", "yes", "on")
@@ -156,7 +152,13 @@ def _reject_unknown(obj: Mapping[str, Any], allowed: Iterable[str], where: str, 
             continue
         guess = _did_you_mean(str(key), allowed)
         hint = f"did you mean '{guess}'?" if guess else f"allowed keys: {', '.join(allowed)}"
-        problems.add(f"{where}{key}: unknown key; {hint}")
+        problems.add(f"{where}{named_key(key)}: unknown key; {hint}")
+
+
+def named_key(key: Any) -> str:
+    """A config key as a message names it: quoted when blank or holding spaces, line breaks or ':'."""
+    plain = isinstance(key, str) and key.isprintable() and key and not any(c.isspace() or c == ":" for c in key)
+    return str(key) if plain else repr(key)
 
 
 def _kind(value: Any) -> str:
@@ -239,16 +241,16 @@ def _parse_organization(values: Mapping[str, Any], env: Mapping[str, str], probl
 
 
 def _checked_organization(raw: _Sourced, problems: _Problems) -> str:
-    if not _SLUG.match(raw.value):
-        problems.add(f"{raw.name}: {raw.value!r} is not a Sentry slug ({_SLUG_RULE})")
+    if not is_slug(raw.value):
+        problems.add(f"{raw.name}: {raw.value!r} is not a Sentry slug ({SLUG_RULE})")
         return ""
     return raw.value
 
 
 def _parse_team(values: Mapping[str, Any], problems: _Problems) -> str | None:
     team = _string(values, "team", "", problems)
-    if team is not None and not _SLUG.match(team):
-        problems.add(f"team: {team!r} is not a Sentry slug ({_SLUG_RULE})")
+    if team is not None and not is_slug(team):
+        problems.add(f"team: {team!r} is not a Sentry slug ({SLUG_RULE})")
         return None
     return team
 
@@ -366,8 +368,8 @@ def _parse_projects(raw: Any, need_projects: bool, problems: _Problems) -> tuple
 def _parse_project(item: Any, where: str, problems: _Problems) -> ProjectSpec | None:
     if isinstance(item, str):
         slug = item.strip()
-        if not _SLUG.match(slug):
-            problems.add(f"{where}: {item!r} is not a Sentry slug ({_SLUG_RULE})")
+        if not is_slug(slug):
+            problems.add(f"{where}: {item!r} is not a Sentry slug ({SLUG_RULE})")
             return None
         return ProjectSpec(slug=slug)
     if not isinstance(item, dict):
@@ -378,8 +380,8 @@ def _parse_project(item: Any, where: str, problems: _Problems) -> ProjectSpec | 
         problems.add(f"{where}.slug: missing; every project object needs the project's slug")
         return None
     slug = item["slug"].strip() if isinstance(item["slug"], str) else ""
-    if not _SLUG.match(slug):
-        problems.add(f"{where}.slug: {item['slug']!r} is not a Sentry slug ({_SLUG_RULE})")
+    if not is_slug(slug):
+        problems.add(f"{where}.slug: {item['slug']!r} is not a Sentry slug ({SLUG_RULE})")
         return None
     key_label = _string(item, "keyLabel", f"{where}.", problems)
     key_id = _parse_key_id(item, where, problems)
@@ -437,14 +439,14 @@ def _parse_project_path(item: Mapping[str, Any], where: str, problems: _Problems
     path = _string(item, "path", f"{where}.", problems)
     if path is None:
         return None
-    stripped = path.strip("/")
-    if not stripped or "{" in path or "}" in path or ".." in stripped.split("/"):
+    problem = path_problem(path) or ("has a {placeholder}" if "{" in path or "}" in path else None)
+    if problem is not None:
         problems.add(
-            f"{where}.path: {path!r} is not a usable Vault path; give the path below the mount, "
-            "without placeholders or '..' segments, e.g. apps/web/sentry"
+            f"{where}.path: {path!r} is not a usable Vault path: it {problem}; give the path below the mount, "
+            "without placeholders, '.' or '..' segments, e.g. apps/web/sentry"
         )
         return None
-    return stripped
+    return path.rstrip("/")
 
 
 # -- vault -------------------------------------------------------------------------------------
@@ -506,8 +508,9 @@ def _parse_mount(raw: Mapping[str, Any], problems: _Problems) -> str:
     if mount is None:
         return DEFAULT_MOUNT
     stripped = mount.strip("/")
-    if not stripped:
-        problems.add(f"vault.mount: {mount!r} is not a mount path; give the KV mount's path, e.g. secret")
+    problem = path_problem(stripped)
+    if problem is not None:
+        problems.add(f"vault.mount: {mount!r} is not a mount path: it {problem}; give the KV mount's path, e.g. secret")
         return DEFAULT_MOUNT
     return stripped
 
@@ -583,7 +586,18 @@ def _parse_template(raw: Mapping[str, Any], problems: _Problems) -> str:
                 f"write plain {{{name}}}"
             )
             valid = False
-    return template if valid else DEFAULT_PATH_TEMPLATE
+    if not valid:
+        return DEFAULT_PATH_TEMPLATE
+    # Placeholders stand for slugs, which hold no '/' or '.', so a sample rendering
+    # shows every segment the template itself contributes.
+    problem = path_problem(render_vault_path(template, organization="o", project="p", stack="s"))
+    if problem is not None:
+        problems.add(
+            f"vault.pathTemplate: {template!r} is not a usable Vault path: it {problem}; "
+            f"give a path below the mount, e.g. {DEFAULT_PATH_TEMPLATE!r}"
+        )
+        return DEFAULT_PATH_TEMPLATE
+    return template
 
 
 def _parse_auth(raw: Any, problems: _Problems, *, encrypted: bool) -> VaultAuth:
