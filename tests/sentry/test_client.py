@@ -547,6 +547,12 @@ def test_a_token_echoed_by_the_server_is_scrubbed_from_messages(clock: FakeClock
     assert_no_token(caught.value, client)
 
 
+def test_a_bad_base_url_is_quoted_without_its_password(clock: FakeClock) -> None:
+    with pytest.raises(ConfigError, match=r"ftp://proxyuser:\*\*\*@sentry.io") as caught:
+        make_client(lambda r: ok(), clock, base_url="ftp://proxyuser:proxypass@sentry.io")
+    assert "proxypass" not in str(caught.value)
+
+
 def test_credentials_in_the_base_url_do_not_reach_error_messages(clock: FakeClock) -> None:
     client = SentryClient(
         base_url="https://proxyuser:proxypass@sentry.example.com/",

@@ -18,8 +18,9 @@ import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import SplitResult, urlsplit
 
+from sentry_dsn_sync._redaction import redacted_url
+from sentry_dsn_sync._urls import base_url_problem
 from sentry_dsn_sync.config._settings import (
     AUTH_KEYS,
     CONFIG_NAMESPACE,
@@ -202,27 +203,11 @@ def _sourced(
     return None
 
 
-def _redacted(parts: SplitResult) -> str:
-    """A URL without its password, so a message can quote it."""
-    if parts.password is None:
-        return parts.geturl()
-    host = parts.netloc.rsplit("@", 1)[1]
-    return parts._replace(netloc=f"{parts.username}:***@{host}").geturl()
-
-
 def _check_url(raw: _Sourced, example: str, problems: _Problems) -> bool:
-    parts = urlsplit(raw.value)
-    shown = _redacted(parts)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        problems.add(f"{raw.name}: {shown!r} is not an http(s) URL; use e.g. {example}")
-        return False
-    if parts.username is not None or parts.password is not None:
-        problems.add(f"{raw.name}: {shown!r} carries credentials; give the URL without them, e.g. {example}")
-        return False
-    if parts.query or parts.fragment:
-        problems.add(f"{raw.name}: {shown!r} has a query or fragment; give the base URL only, e.g. {example}")
-        return False
-    return True
+    problem = base_url_problem(raw.value)
+    if problem is not None:
+        problems.add(f"{raw.name}: {redacted_url(raw.value)!r} {problem}; use e.g. {example}")
+    return problem is None
 
 
 # -- Sentry ------------------------------------------------------------------------------------

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlsplit
 
 import pulumi
 from pulumi.dynamic import (
@@ -41,6 +40,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from sentry_dsn_sync._redaction import redacted_url
 from sentry_dsn_sync.config import ON_DELETE_CHOICES, OnDelete, provider_config
 from sentry_dsn_sync.errors import (
     KeySelectionError,
@@ -206,7 +206,7 @@ class ProjectDsnProvider(ResourceProvider):
             # Gone from Vault: drop it from state; the next `up` creates it again.
             return ReadResult(id_=None, outs={})
         outs = {key: value for key, value in props.items() if key != "__provider"}
-        outs.update({field: _shown(current.data.get(field, MISSING)) for field in published_fields(props)})
+        outs.update({field: redacted_url(str(current.data.get(field, MISSING))) for field in published_fields(props)})
         # State now says what Vault holds, so there is no drift left between the two.
         outs["vault_drift"] = {}
         # Inputs too: the next check measures drift against them, and the next
@@ -273,7 +273,7 @@ def _vault_drift(store: KvStore, olds: dict[str, Any], news: dict[str, Any]) -> 
     published = _vault_fields(olds)
     # Compared as shown, so that state written by `read` (which records a missing
     # field as MISSING) is not mistaken for drift.
-    in_vault = {field: _shown(data.get(field, MISSING)) for field in published}
+    in_vault = {field: redacted_url(str(data.get(field, MISSING))) for field in published}
     return {field: value for field, value in in_vault.items() if value != published[field]}
 
 
@@ -293,26 +293,6 @@ def _will_write(olds: dict[str, Any], news: dict[str, Any]) -> bool:
 def _moved(olds: dict[str, Any], news: dict[str, Any]) -> bool:
     """Whether the secret's location (mount or path) changes, which makes the update a replace."""
     return any(olds.get(key) != news.get(key) for key in LOCATION_FIELDS)
-
-
-def _shown(value: Any) -> str:
-    """A Vault value as it may appear in state and preview: as text, minus any password in a URL.
-
-    The tool's fields hold public values only, but a hand edit could paste a
-    secret DSN (`https://public:secret@host/1`) into `dsn`; its secret part
-    must not travel into state from here.
-    """
-    text = str(value)
-    if "@" not in text:
-        return text  # no user part, so no password: the common case, without parsing
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return text
-    if parts.password is None:
-        return text
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()
 
 
 def _vault_property(exc: VaultError) -> str:

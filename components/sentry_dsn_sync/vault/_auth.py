@@ -16,7 +16,7 @@ import hvac
 
 from sentry_dsn_sync.config import AppRoleAuth, JwtAuth, KubernetesAuth, TokenAuth, VaultAuth
 from sentry_dsn_sync.errors import VaultAuthError
-from sentry_dsn_sync.vault._errors import CallSite, vault_errors
+from sentry_dsn_sync.vault._error_translation import CallSite, vault_errors
 
 __all__ = ["login"]
 

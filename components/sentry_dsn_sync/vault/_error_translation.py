@@ -9,13 +9,14 @@ hint) but any credential the caller holds is scrubbed from it first.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import hvac.exceptions
 import requests.exceptions
 
+from sentry_dsn_sync._redaction import scrubbed
 from sentry_dsn_sync.errors import (
     VaultAuthError,
     VaultError,
@@ -72,7 +73,7 @@ def translate(
     """The project error for one hvac/requests exception raised at `site`."""
     if isinstance(exc, requests.exceptions.RequestException):
         return _transport_error(exc, site)
-    detail = _scrub(_vault_text(exc), redact)
+    detail = scrubbed(_vault_text(exc), redact)
     where = _where(site)
     if isinstance(exc, hvac.exceptions.VaultDown):
         if "sealed" in detail.lower():
@@ -114,36 +115,59 @@ def translate(
         exc, (hvac.exceptions.Unauthorized, hvac.exceptions.Forbidden, hvac.exceptions.InvalidRequest)
     ):
         return VaultAuthError(_auth_message(site, detail), path=site.path)
-    if isinstance(exc, hvac.exceptions.Unauthorized):
-        return VaultAuthError(_auth_message(site, detail), path=site.path)
-    if isinstance(exc, hvac.exceptions.Forbidden):
-        return VaultPermissionError(
-            f"permission denied: the Vault token needs the `{site.capability}` capability on "
-            f"`{site.path}`{where}; add it to the token's policy",
-            path=site.path,
-        )
     if isinstance(exc, hvac.exceptions.InvalidPath) and "no handler for route" in detail:
-        if site.path.startswith("auth/"):
-            mount = site.path.removeprefix("auth/").removesuffix("/login")
-            return VaultAuthError(
-                f"no auth method is enabled at `auth/{mount}/`{where}; enable it "
-                f"(bao auth enable -path={mount} <method>) or fix vault.auth.mount",
-                path=site.path,
-            )
-        mount = site.path.split("/", 1)[0]
-        return VaultMountError(
-            f"no secrets engine is mounted at `{mount}/`{where}; enable one "
-            f"(bao secrets enable -path={mount} kv-v2) or fix vault.mount",
-            path=site.path,
-        )
-    if isinstance(exc, _TRANSIENT):
-        return VaultUnavailableError(
-            f"Vault at {site.address} failed on `{site.path}` ({detail}); retry later", path=site.path
-        )
+        return _unrouted(site)
+    for hvac_error, explain in _BY_STATUS:
+        if isinstance(exc, hvac_error):
+            return explain(site, detail)
     return VaultError(f"Vault refused the request on `{site.path}`{where}: {detail}", path=site.path)
 
 
-_TRANSIENT = (hvac.exceptions.RateLimitExceeded, hvac.exceptions.InternalServerError, hvac.exceptions.BadGateway)
+def _unrouted(site: CallSite) -> VaultError:
+    """Vault's 404 "no handler for route": nothing is mounted where the path points."""
+    where = _where(site)
+    if site.path.startswith("auth/"):
+        mount = site.path.removeprefix("auth/").removesuffix("/login")
+        return VaultAuthError(
+            f"no auth method is enabled at `auth/{mount}/`{where}; enable it "
+            f"(bao auth enable -path={mount} <method>) or fix vault.auth.mount",
+            path=site.path,
+        )
+    mount = site.path.split("/", 1)[0]
+    return VaultMountError(
+        f"no secrets engine is mounted at `{mount}/`{where}; enable one "
+        f"(bao secrets enable -path={mount} kv-v2) or fix vault.mount",
+        path=site.path,
+    )
+
+
+def _rejected_credential(site: CallSite, detail: str) -> VaultError:
+    return VaultAuthError(_auth_message(site, detail), path=site.path)
+
+
+def _missing_capability(site: CallSite, detail: str) -> VaultError:
+    return VaultPermissionError(
+        f"permission denied: the Vault token needs the `{site.capability}` capability on "
+        f"`{site.path}`{_where(site)}; add it to the token's policy",
+        path=site.path,
+    )
+
+
+def _transient(site: CallSite, detail: str) -> VaultError:
+    return VaultUnavailableError(
+        f"Vault at {site.address} failed on `{site.path}` ({detail}); retry later", path=site.path
+    )
+
+
+# hvac's exception for a status (its `VaultError.from_status` table) -> ours, for answers that
+# nothing above explains more precisely.
+_BY_STATUS: tuple[tuple[type[hvac.exceptions.VaultError], Callable[[CallSite, str], VaultError]], ...] = (
+    (hvac.exceptions.Unauthorized, _rejected_credential),  # 401
+    (hvac.exceptions.Forbidden, _missing_capability),  # 403
+    (hvac.exceptions.RateLimitExceeded, _transient),  # 429
+    (hvac.exceptions.InternalServerError, _transient),  # 500
+    (hvac.exceptions.BadGateway, _transient),  # 502
+)
 
 
 def _transport_error(exc: requests.exceptions.RequestException, site: CallSite) -> VaultError:
@@ -200,10 +224,3 @@ def _ssl_reason(exc: requests.exceptions.SSLError) -> str:
         if marker in text:
             return marker.lower().replace("_", " ")
     return "certificate or protocol error"
-
-
-def _scrub(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
