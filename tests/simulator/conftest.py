@@ -15,8 +15,8 @@ from sentry_simulator import DEMO_SEED_PATH
 from sentry_simulator.testing import RunningSimulator, running_simulator
 from simulator_helpers import sentry_client
 
-# A verbatim copy of shared/sentry-api/openapi-subset.json, so the contract
-# travels with the repository and CI on a clean clone checks the same schema.
+# The subset of Sentry's OpenAPI schema the tool relies on, kept in the repository
+# so CI on a clean clone checks the same schema.
 SPEC_PATH = Path(__file__).with_name("openapi-subset.json")
 
 # Tokens the demo seed lacks, to reach the 403 paths.
