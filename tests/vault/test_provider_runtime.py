@@ -13,7 +13,7 @@ import pytest
 from sentry_dsn_sync.resources.runtime import ProviderRuntime
 from sentry_dsn_sync.vault import KvStore
 from devenv.openbao import OpenBaoServer
-from tests.vault.conftest import V2_MOUNT
+from tests.vault.vault_helpers import V2_MOUNT
 
 STACK = "rt"
 
