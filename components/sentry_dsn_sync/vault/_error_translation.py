@@ -170,28 +170,33 @@ _BY_STATUS: tuple[tuple[type[hvac.exceptions.VaultError], Callable[[CallSite, st
 )
 
 
+# A failure to talk to Vault at all -> our error and what to check; first match wins, and
+# SSLError is a ConnectionError, so it comes first. `{reason}` is the TLS failure in short.
+_TRANSPORT_FAILURES: tuple[tuple[type[requests.exceptions.RequestException], type[VaultError], str], ...] = (
+    (
+        requests.exceptions.SSLError,
+        VaultTLSError,
+        "TLS handshake with Vault at {address} failed ({reason}); point vault.caCert (or VAULT_CACERT) at the "
+        "CA bundle that signed the server's certificate, or use http:// if the server does not speak TLS",
+    ),
+    (
+        requests.exceptions.Timeout,
+        VaultUnavailableError,
+        "Vault at {address} did not answer in time; check vault.address / VAULT_ADDR and the network path to it",
+    ),
+    (
+        requests.exceptions.ConnectionError,
+        VaultUnavailableError,
+        "cannot reach Vault at {address} (connection refused or host unreachable); "
+        "check vault.address / VAULT_ADDR and that the server is running",
+    ),
+)
+
+
 def _transport_error(exc: requests.exceptions.RequestException, site: CallSite) -> VaultError:
-    # SSLError is a ConnectionError, so it must be recognised first.
-    if isinstance(exc, requests.exceptions.SSLError):
-        reason = _ssl_reason(exc)
-        return VaultTLSError(
-            f"TLS handshake with Vault at {site.address} failed ({reason}); point vault.caCert "
-            "(or VAULT_CACERT) at the CA bundle that signed the server's certificate, "
-            "or use http:// if the server does not speak TLS",
-            path=site.path,
-        )
-    if isinstance(exc, requests.exceptions.Timeout):
-        return VaultUnavailableError(
-            f"Vault at {site.address} did not answer in time; check vault.address / VAULT_ADDR "
-            "and the network path to it",
-            path=site.path,
-        )
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        return VaultUnavailableError(
-            f"cannot reach Vault at {site.address} (connection refused or host unreachable); "
-            "check vault.address / VAULT_ADDR and that the server is running",
-            path=site.path,
-        )
+    for failure, kind, template in _TRANSPORT_FAILURES:
+        if isinstance(exc, failure):
+            return kind(template.format(address=site.address, reason=_ssl_reason(exc)), path=site.path)
     return VaultUnavailableError(f"request to Vault at {site.address} failed: {type(exc).__name__}", path=site.path)
 
 
@@ -218,7 +223,7 @@ def _vault_text(exc: hvac.exceptions.VaultError) -> str:
     return str(exc.args[0]) if exc.args and exc.args[0] else type(exc).__name__
 
 
-def _ssl_reason(exc: requests.exceptions.SSLError) -> str:
+def _ssl_reason(exc: requests.exceptions.RequestException) -> str:
     text = str(exc)
     for marker in ("CERTIFICATE_VERIFY_FAILED", "WRONG_VERSION_NUMBER", "wrong version number", "hostname mismatch"):
         if marker in text:
