@@ -223,7 +223,7 @@ def test_an_empty_page_ends_a_listing_even_when_its_link_offers_more(clock: Fake
 def test_a_listing_longer_than_an_organization_holds_is_stopped_with_a_clear_error(
     clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sentry_dsn_sync.sentry.client as client_module
+    import sentry_dsn_sync.sentry._client as client_module
 
     monkeypatch.setattr(client_module, "MAX_LISTED_ITEMS", 300)
     counter = {"n": 0}

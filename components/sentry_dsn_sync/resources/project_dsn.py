@@ -49,7 +49,7 @@ from sentry_dsn_sync.errors import (
     VaultError,
     VaultMountError,
 )
-from sentry_dsn_sync.resources.provider_errors import report_expected_errors_without_traceback
+from sentry_dsn_sync.resources._provider_errors import report_expected_errors_without_traceback
 from sentry_dsn_sync.resources.runtime import runtime
 
 if TYPE_CHECKING:
@@ -224,8 +224,7 @@ def _flat_inputs(news: dict[str, Any]) -> dict[str, Any]:
 def _published_values(catalog: OrganizationCatalog, inputs: dict[str, Any]) -> dict[str, Any]:
     """Read Sentry and choose the key, as DESIGN's rule says."""
     # Imported here: the program imports this module but never reads Sentry (see runtime).
-    from sentry_dsn_sync.sentry import choose_key
-    from sentry_dsn_sync.sentry.dsn import check_public_dsn
+    from sentry_dsn_sync.sentry import check_public_dsn, choose_key
 
     project = catalog.project(inputs["project_slug"])
     choice = choose_key(

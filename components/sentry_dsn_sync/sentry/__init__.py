@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from sentry_dsn_sync.sentry.api import KeyStatus, SentryApi, Stat
+from sentry_dsn_sync.sentry._api import KeyStatus, SentryApi, Stat
+from sentry_dsn_sync.sentry._client import LinkEntry, RetryPolicy, SentryClient, api_path, api_root, parse_link_header
+from sentry_dsn_sync.sentry._dsn import check_public_dsn, dsn_problem
+from sentry_dsn_sync.sentry._models import KeyStatsBucket, Project, ProjectKey
+from sentry_dsn_sync.sentry._selection import KeyChoice, choose_key
 from sentry_dsn_sync.sentry.catalog import (
     CatalogKey,
     OrganizationCatalog,
@@ -10,9 +14,6 @@ from sentry_dsn_sync.sentry.catalog import (
     reset_shared_catalogs,
     shared_catalog,
 )
-from sentry_dsn_sync.sentry.client import LinkEntry, RetryPolicy, SentryClient, api_path, api_root, parse_link_header
-from sentry_dsn_sync.sentry.models import KeyStatsBucket, Project, ProjectKey
-from sentry_dsn_sync.sentry.selection import KeyChoice, choose_key
 
 __all__ = [
     "CatalogKey",
@@ -30,7 +31,9 @@ __all__ = [
     "api_path",
     "api_root",
     "catalog_for",
+    "check_public_dsn",
     "choose_key",
+    "dsn_problem",
     "parse_link_header",
     "reset_shared_catalogs",
     "shared_catalog",

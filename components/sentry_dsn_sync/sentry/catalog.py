@@ -26,10 +26,10 @@ from sentry_dsn_sync.errors import (
     SentryPermissionError,
     SentryResponseError,
 )
-from sentry_dsn_sync.sentry.api import SentryApi
-from sentry_dsn_sync.sentry.client import RetryPolicy, SentryClient, api_root
+from sentry_dsn_sync.sentry._api import SentryApi
+from sentry_dsn_sync.sentry._client import RetryPolicy, SentryClient, api_root
 from sentry_dsn_sync.sentry.invocation_cache import InvocationCache, pulumi_invocation_id
-from sentry_dsn_sync.sentry.models import MalformedItem, Project, ProjectKey
+from sentry_dsn_sync.sentry._models import MalformedItem, Project, ProjectKey
 
 __all__ = [
     "CatalogKey",

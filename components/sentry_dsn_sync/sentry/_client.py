@@ -1,7 +1,7 @@
 """The one place every Sentry HTTP call goes through.
 
 Auth, time-outs, retries, rate limits, pagination and error mapping live here
-and nowhere else, so that every endpoint wrapper in :mod:`sentry_dsn_sync.sentry.api`
+and nowhere else, so that every endpoint wrapper in :mod:`sentry_dsn_sync.sentry._api`
 behaves the same against sentry.io, regional hosts and self-hosted instances.
 """
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from sentry_dsn_sync.errors import KeySelectionError
-from sentry_dsn_sync.sentry.models import ProjectKey
+from sentry_dsn_sync.sentry._models import ProjectKey
 
 __all__ = ["KeyChoice", "choose_key"]
 
