@@ -693,7 +693,7 @@ def _parse_auth(raw: Any, problems: _Problems, *, encrypted: bool) -> VaultAuth:
     if jwt is None and jwt_env is None and "jwt" not in raw and "jwtEnv" not in raw:
         problems.add(
             "vault.auth: the jwt method needs `jwtEnv` (the environment variable holding the token, "
-            "e.g. CI_JOB_JWT_V2) or `jwt` set with `pulumi config set --secret --path vault.auth.jwt`"
+            "e.g. VAULT_JWT) or `jwt` set with `pulumi config set --secret --path vault.auth.jwt`"
         )
     return JwtAuth(role=_required(raw, "role", method, problems), jwt=jwt, jwt_env=jwt_env, mount=mount or "jwt")
 
