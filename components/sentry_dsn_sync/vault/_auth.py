@@ -68,7 +68,7 @@ def _find_token(auth: TokenAuth, env: Mapping[str, str]) -> tuple[str, str]:
         if token:
             return token, f"token file {token_file}"
     raise VaultAuthError(
-        "no Vault token: set VAULT_TOKEN, run `bao login` (writes ~/.vault-token), "
+        "no Vault token: set VAULT_TOKEN, run `vault login` (writes ~/.vault-token), "
         "or configure vault.auth with approle, jwt or kubernetes"
     )
 

@@ -77,7 +77,7 @@ def translate(
     if isinstance(exc, hvac.exceptions.VaultDown):
         if "sealed" in detail.lower():
             return VaultSealedError(
-                f"Vault at {site.address} is sealed; unseal it (bao operator unseal) and re-run", path=site.path
+                f"Vault at {site.address} is sealed; unseal it (`vault operator unseal`) and re-run", path=site.path
             )
         return VaultSealedError(
             f"Vault at {site.address} cannot serve requests (503: {detail}); "
@@ -86,7 +86,7 @@ def translate(
         )
     if isinstance(exc, hvac.exceptions.VaultNotInitialized):
         return VaultUnavailableError(
-            f"Vault at {site.address} is not initialised; run `bao operator init` first", path=site.path
+            f"Vault at {site.address} is not initialised; run `vault operator init` first", path=site.path
         )
     if "Upgrading from non-versioned to versioned data" in detail:
         return VaultUnavailableError(
@@ -107,7 +107,7 @@ def translate(
         return VaultAuthError(
             f"Vault at {site.address} refused the login at `{site.path}`{_ns(site)} (permission denied): "
             f"it did not accept the {site.credential_source}, or no auth method is enabled at "
-            f"`auth/{mount}/` (bao auth enable -path={mount} <method>); fix vault.auth",
+            f"`auth/{mount}/` (`vault auth enable -path={mount} <method>`); fix vault.auth",
             path=site.path,
         )
     if not site.capability and isinstance(
@@ -127,13 +127,13 @@ def translate(
             mount = site.path.removeprefix("auth/").removesuffix("/login")
             return VaultAuthError(
                 f"no auth method is enabled at `auth/{mount}/`{where}; enable it "
-                f"(bao auth enable -path={mount} <method>) or fix vault.auth.mount",
+                f"(`vault auth enable -path={mount} <method>`) or fix vault.auth.mount",
                 path=site.path,
             )
         mount = site.path.split("/", 1)[0]
         return VaultMountError(
             f"no secrets engine is mounted at `{mount}/`{where}; enable one "
-            f"(bao secrets enable -path={mount} kv-v2) or fix vault.mount",
+            f"(`vault secrets enable -path={mount} kv-v2`) or fix vault.mount",
             path=site.path,
         )
     if isinstance(exc, _TRANSIENT):

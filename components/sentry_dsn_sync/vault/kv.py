@@ -145,7 +145,7 @@ class KvStore:
                 raise VaultMountError(
                     f"no secrets engine is mounted at `{self.mount}/` at {site.address}"
                     f"{_in_namespace(site.namespace)}, or the token has no policy on any path below it; "
-                    f"enable it (bao secrets enable -path={self.mount} kv-v2) or fix vault.mount",
+                    f"enable it (`vault secrets enable -path={self.mount} kv-v2`) or fix vault.mount",
                     path=self.mount,
                 ) from exc
         data = response["data"]
