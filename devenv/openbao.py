@@ -39,6 +39,7 @@ __all__ = [
     "SealableOpenBaoServer",
     "bao_binary",
     "dev_server",
+    "dev_server_with_tls_listener",
     "free_port",
     "sealable_server",
     "wait_for_kv_v2",
@@ -225,6 +226,50 @@ def dev_server(*, tls: bool = False) -> Iterator[OpenBaoServer]:
         try:
             _wait_until_healthy(server, want_active=True)
             yield server
+        finally:
+            _stop(server.process)
+
+
+_TLS_LISTENER = """\
+listener "tcp" {{
+  address       = "127.0.0.1:{port}"
+  tls_cert_file = "{cert}"
+  tls_key_file  = "{key}"
+}}
+"""
+
+
+@contextmanager
+def dev_server_with_tls_listener(*, cert_file: Path, key_file: Path) -> Iterator[tuple[OpenBaoServer, str]]:
+    """A dev server whose plain listener serves set-up, plus a TLS listener with the given certificate.
+
+    Yields the server (its `address` and `client()` use the plain listener) and
+    the https address of the TLS one. Unlike `-dev-tls`, the caller chooses the
+    certificate, so a test can give it names other than 127.0.0.1; the listener
+    asks for a client certificate, as Vault's listeners do by default, which is
+    what the `cert` auth method logs in with.
+    """
+    with tempfile.TemporaryDirectory(prefix="openbao-tls-") as tmp:
+        port, tls_port = free_port(), free_port()
+        token = f"root-{secrets.token_hex(12)}"
+        config_path = Path(tmp) / "tls-listener.hcl"
+        config_path.write_text(_TLS_LISTENER.format(port=tls_port, cert=cert_file, key=key_file))
+        argv = [
+            bao_binary(),
+            "server",
+            "-dev",
+            f"-dev-root-token-id={token}",
+            f"-dev-listen-address=127.0.0.1:{port}",
+            "-dev-no-store-token",
+            f"-config={config_path}",
+        ]
+        log_path = Path(tmp) / "server.log"
+        server = OpenBaoServer(
+            address=f"http://127.0.0.1:{port}", root_token=token, process=_spawn(argv, log_path), log_path=log_path
+        )
+        try:
+            _wait_until_healthy(server, want_active=True)
+            yield server, f"https://127.0.0.1:{tls_port}"
         finally:
             _stop(server.process)
 

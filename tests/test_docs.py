@@ -79,7 +79,7 @@ def test_env_fallbacks_in_the_reference_are_the_ones_the_code_reads() -> None:
 
 def test_every_environment_variable_the_code_reads_is_documented() -> None:
     listed = {unquote(row[0]) for row in REFERENCE["Environment variables"]}
-    read_by_code = set(config.ENV_FALLBACKS.values()) | {config.DEFAULT_SECRET_ID_ENV}
+    read_by_code = set(config.ENV_FALLBACKS.values()) | {config.DEFAULT_SECRET_ID_ENV, config.DEFAULT_PASSWORD_ENV}
     for module in (COMPONENTS / "config.py", COMPONENTS / "vault" / "_auth.py", COMPONENTS / "vault" / "client.py"):
         read_by_code |= set(re.findall(r'env(?:\.get\(|\[)"([A-Z][A-Z0-9_]+)"', module.read_text()))
     read_by_code.discard("HOME")  # where ~/.vault-token is, as every CLI does
@@ -93,6 +93,12 @@ def _parsed(**values: Any) -> Any:
 
 def _auth(**auth: Any) -> Any:
     return _parsed(vault={"auth": auth}).vault.auth
+
+
+def _cert_auth() -> Any:
+    # The cert method needs a client certificate; any existing file stands in for one here.
+    vault = {"auth": {"method": "cert"}, "clientCert": __file__, "clientKey": __file__}
+    return _parsed(vault=vault).vault.auth
 
 
 # What the code does when a key is left out, read from the settings it builds.
@@ -109,6 +115,9 @@ ACTUAL_DEFAULTS = {
     ("`method: jwt`", "mount"): lambda: _auth(method="jwt", role="r", jwtEnv="X").mount,
     ("`method: kubernetes`", "mount"): lambda: _auth(method="kubernetes", role="r").mount,
     ("`method: kubernetes`", "tokenPath"): lambda: _auth(method="kubernetes", role="r").token_path,
+    ("`method: userpass`", "passwordEnv"): lambda: _auth(method="userpass", username="u").password_env,
+    ("`method: userpass`", "mount"): lambda: _auth(method="userpass", username="u").mount,
+    ("`method: cert`", "mount"): lambda: _cert_auth().mount,
 }
 
 
@@ -123,7 +132,7 @@ def test_documented_defaults_are_what_the_code_uses(title: str, key: str) -> Non
     ("title", "key"),
     [("Top-level keys", "organization"), ("Top-level keys", "sentryToken"), ("Project objects", "slug"),
      ("`vault` keys", "address"), ("`method: approle`", "roleId"), ("`method: jwt`", "role"),
-     ("`method: kubernetes`", "role")],
+     ("`method: kubernetes`", "role"), ("`method: userpass`", "username")],
 )
 def test_keys_documented_as_required_are_refused_when_missing(title: str, key: str) -> None:
     row = next(row for row in REFERENCE[title] if unquote(row[0]) == key)

@@ -39,6 +39,7 @@ __all__ = [
     "TOP_LEVEL_KEYS",
     "VAULT_KEYS",
     "AppRoleAuth",
+    "CertAuth",
     "JwtAuth",
     "KubernetesAuth",
     "OnDelete",
@@ -46,6 +47,7 @@ __all__ = [
     "Secret",
     "Settings",
     "TokenAuth",
+    "UserpassAuth",
     "VaultAuth",
     "VaultSettings",
     "decode_namespace",
@@ -61,6 +63,7 @@ DEFAULT_MOUNT = "secret"
 DEFAULT_KV_VERSION: Literal[1, 2] = 2
 DEFAULT_PATH_TEMPLATE = "sentry/{organization}/{project}"
 DEFAULT_SECRET_ID_ENV = "VAULT_SECRET_ID"
+DEFAULT_PASSWORD_ENV = "VAULT_PASSWORD"
 PATH_PLACEHOLDERS = ("organization", "project", "stack")
 KUBERNETES_TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 
@@ -82,6 +85,10 @@ VAULT_KEYS = (
     "pathTemplate",
     "auth",
     "caCert",
+    "caPath",
+    "clientCert",
+    "clientKey",
+    "tlsServerName",
     "skipVerify",
     "onDelete",
 )
@@ -90,6 +97,8 @@ AUTH_KEYS = {
     "approle": ("method", "roleId", "secretId", "secretIdEnv", "mount"),
     "jwt": ("method", "role", "jwt", "jwtEnv", "mount"),
     "kubernetes": ("method", "role", "tokenPath", "mount"),
+    "cert": ("method", "name", "mount"),
+    "userpass": ("method", "username", "password", "passwordEnv", "mount"),
 }
 
 # Config key -> the environment variable read when the key is not set; the
@@ -101,6 +110,10 @@ ENV_FALLBACKS = {
     "vault.address": "VAULT_ADDR",
     "vault.namespace": "VAULT_NAMESPACE",
     "vault.caCert": "VAULT_CACERT",
+    "vault.caPath": "VAULT_CAPATH",
+    "vault.clientCert": "VAULT_CLIENT_CERT",
+    "vault.clientKey": "VAULT_CLIENT_KEY",
+    "vault.tlsServerName": "VAULT_TLS_SERVER_NAME",
     "vault.skipVerify": "VAULT_SKIP_VERIFY",
 }
 
@@ -178,7 +191,25 @@ class KubernetesAuth:
     method: Literal["kubernetes"] = "kubernetes"
 
 
-VaultAuth = TokenAuth | AppRoleAuth | JwtAuth | KubernetesAuth
+@dataclass(frozen=True)
+class CertAuth:
+    """TLS certificate login: the client certificate is `VaultSettings.client_cert`, sent on every request."""
+
+    name: str | None = None
+    mount: str = "cert"
+    method: Literal["cert"] = "cert"
+
+
+@dataclass(frozen=True)
+class UserpassAuth:
+    username: str
+    password: Secret | None = None
+    password_env: str = DEFAULT_PASSWORD_ENV
+    mount: str = "userpass"
+    method: Literal["userpass"] = "userpass"
+
+
+VaultAuth = TokenAuth | AppRoleAuth | JwtAuth | KubernetesAuth | CertAuth | UserpassAuth
 
 
 @dataclass(frozen=True)
@@ -190,6 +221,12 @@ class VaultSettings:
     path_template: str = DEFAULT_PATH_TEMPLATE
     auth: VaultAuth = field(default_factory=TokenAuth)
     ca_cert: str | None = None
+    # The TLS settings the Vault CLI reads from VAULT_CAPATH, VAULT_CLIENT_CERT,
+    # VAULT_CLIENT_KEY and VAULT_TLS_SERVER_NAME.
+    ca_path: str | None = None
+    client_cert: str | None = None
+    client_key: str | None = None
+    tls_server_name: str | None = None
     skip_verify: bool = False
     on_delete: OnDelete = DEFAULT_ON_DELETE
 
@@ -545,14 +582,26 @@ def _parse_vault(raw: Any, env: Mapping[str, str], problems: _Problems, *, encry
     _reject_unknown(raw, VAULT_KEYS, "vault.", problems)
     namespace = _sourced(raw, "namespace", "vault.", env, problems)
     ca_cert = _parse_ca_cert(raw, env, problems)
+    client_cert, client_key = _parse_client_cert(raw, env, problems)
+    tls_server_name = _sourced(raw, "tlsServerName", "vault.", env, problems)
+    auth = _parse_auth(raw.get("auth"), problems, encrypted=encrypted)
+    if isinstance(auth, CertAuth) and client_cert is None and "clientCert" not in raw:
+        problems.add(
+            "vault.auth: the cert method logs in with the TLS client certificate; set vault.clientCert and "
+            "vault.clientKey (or VAULT_CLIENT_CERT and VAULT_CLIENT_KEY)"
+        )
     return VaultSettings(
         address=_parse_vault_address(raw, env, problems),
         namespace=namespace.value.strip("/") if namespace else None,
         mount=_parse_mount(raw, problems),
         kv_version=_parse_kv_version(raw, problems),
         path_template=_parse_template(raw, problems),
-        auth=_parse_auth(raw.get("auth"), problems, encrypted=encrypted),
+        auth=auth,
         ca_cert=ca_cert,
+        ca_path=_parse_ca_path(raw, env, problems),
+        client_cert=client_cert,
+        client_key=client_key,
+        tls_server_name=tls_server_name.value if tls_server_name else None,
         skip_verify=_parse_skip_verify(raw, env, problems),
         on_delete=_parse_on_delete(raw, problems),
     )
@@ -610,6 +659,35 @@ def _parse_ca_cert(raw: Mapping[str, Any], env: Mapping[str, str], problems: _Pr
         problems.add(f"{ca_cert.name}: {ca_cert.value!r} does not exist; give the path of a PEM CA bundle")
         return None
     return ca_cert.value
+
+
+def _parse_ca_path(raw: Mapping[str, Any], env: Mapping[str, str], problems: _Problems) -> str | None:
+    ca_path = _sourced(raw, "caPath", "vault.", env, problems)
+    if ca_path is None:
+        return None
+    if not os.path.isdir(ca_path.value):
+        problems.add(f"{ca_path.name}: {ca_path.value!r} is not a directory; give a directory of PEM CA certificates")
+        return None
+    return ca_path.value
+
+
+def _parse_client_cert(
+    raw: Mapping[str, Any], env: Mapping[str, str], problems: _Problems
+) -> tuple[str | None, str | None]:
+    """The client certificate and its key, as file paths: both or neither, as TLS needs them."""
+    cert = _sourced(raw, "clientCert", "vault.", env, problems)
+    key = _sourced(raw, "clientKey", "vault.", env, problems)
+    for given in (cert, key):
+        if given is not None and not os.path.isfile(given.value):
+            problems.add(f"{given.name}: {given.value!r} does not exist; give the path of a PEM file")
+            return None, None
+    if cert is not None and key is not None:
+        return cert.value, key.value
+    if cert is not None:
+        problems.add(f"{cert.name}: set without vault.clientKey (or VAULT_CLIENT_KEY); TLS needs both")
+    if key is not None:
+        problems.add(f"{key.name}: set without vault.clientCert (or VAULT_CLIENT_CERT); TLS needs both")
+    return None, None
 
 
 def _parse_skip_verify(raw: Mapping[str, Any], env: Mapping[str, str], problems: _Problems) -> bool:
@@ -680,6 +758,15 @@ def _parse_auth(raw: Any, problems: _Problems, *, encrypted: bool) -> VaultAuth:
             role=_required(raw, "role", method, problems),
             token_path=_string(raw, "tokenPath", where, problems) or KUBERNETES_TOKEN_PATH,
             mount=mount or "kubernetes",
+        )
+    if method == "cert":
+        return CertAuth(name=_string(raw, "name", where, problems), mount=mount or "cert")
+    if method == "userpass":
+        return UserpassAuth(
+            username=_required(raw, "username", method, problems),
+            password=_credential(raw, "password", problems, encrypted=encrypted),
+            password_env=_string(raw, "passwordEnv", where, problems) or DEFAULT_PASSWORD_ENV,
+            mount=mount or "userpass",
         )
     if method == "approle":
         return AppRoleAuth(

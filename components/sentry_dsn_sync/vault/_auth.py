@@ -11,10 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import quote
 
 import hvac
 
-from sentry_dsn_sync.config import AppRoleAuth, JwtAuth, KubernetesAuth, TokenAuth, VaultAuth
+from sentry_dsn_sync.config import (
+    AppRoleAuth,
+    CertAuth,
+    JwtAuth,
+    KubernetesAuth,
+    TokenAuth,
+    UserpassAuth,
+    VaultAuth,
+)
 from sentry_dsn_sync.errors import VaultAuthError
 from sentry_dsn_sync.vault._errors import CallSite, vault_errors
 
@@ -31,7 +40,11 @@ def login(client: hvac.Client, auth: VaultAuth, *, env: Mapping[str, str], site:
         _jwt(client, auth, env=env, site=site)
     elif isinstance(auth, KubernetesAuth):
         _kubernetes(client, auth, site=site)
-    else:  # pragma: no cover - config.py only builds the four above
+    elif isinstance(auth, CertAuth):
+        _cert(client, auth, site=site)
+    elif isinstance(auth, UserpassAuth):
+        _userpass(client, auth, env=env, site=site)
+    else:  # pragma: no cover - config.py only builds the six above
         raise VaultAuthError(f"unsupported Vault auth method {auth!r}")
 
 
@@ -69,7 +82,7 @@ def _find_token(auth: TokenAuth, env: Mapping[str, str]) -> tuple[str, str]:
             return token, f"token file {token_file}"
     raise VaultAuthError(
         "no Vault token: set VAULT_TOKEN, run `vault login` (writes ~/.vault-token), "
-        "or configure vault.auth with approle, jwt or kubernetes"
+        "or configure vault.auth with approle, jwt, kubernetes, cert or userpass"
     )
 
 
@@ -115,6 +128,32 @@ def _kubernetes(client: hvac.Client, auth: KubernetesAuth, *, site: CallSite) ->
     source = f"Kubernetes role {auth.role!r} with the service-account token {auth.token_path}"
     with vault_errors(_login_site(site, auth.mount, source), redact=(token,)):
         client.auth.kubernetes.login(role=auth.role, jwt=token, mount_point=auth.mount)
+
+
+def _cert(client: hvac.Client, auth: CertAuth, *, site: CallSite) -> None:
+    """`POST auth/<mount>/login` over TLS with the client certificate the client already presents."""
+    role = f"certificate role {auth.name!r}" if auth.name else "any matching certificate role"
+    source = f"the TLS client certificate (vault.clientCert / VAULT_CLIENT_CERT) for {role}"
+    with vault_errors(_login_site(site, auth.mount, source)):
+        client.adapter.login(f"/v1/auth/{quote(auth.mount)}/login", json={"name": auth.name} if auth.name else {})
+
+
+def _userpass(client: hvac.Client, auth: UserpassAuth, *, env: Mapping[str, str], site: CallSite) -> None:
+    """`POST auth/<mount>/login/<username>` with a password from config or the named env var."""
+    if auth.password is not None:
+        password, source = auth.password.reveal(), "config 'vault.auth.password'"
+    elif env.get(auth.password_env):
+        password, source = env[auth.password_env], f"environment variable {auth.password_env}"
+    else:
+        raise VaultAuthError(
+            f"userpass login for {auth.username!r} needs a password: set vault.auth.password (as a secret) "
+            f"or the environment variable {auth.password_env}"
+        )
+    login_site = _login_site(site, auth.mount, f"userpass user {auth.username!r} with the password from {source}")
+    with vault_errors(login_site, redact=(password,)):
+        client.adapter.login(
+            f"/v1/auth/{quote(auth.mount)}/login/{quote(auth.username, safe='')}", json={"password": password}
+        )
 
 
 def _login_site(site: CallSite, mount: str, source: str) -> CallSite:

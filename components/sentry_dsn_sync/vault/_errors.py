@@ -150,12 +150,18 @@ def _transport_error(exc: requests.exceptions.RequestException, site: CallSite) 
     # SSLError is a ConnectionError, so it must be recognised first.
     if isinstance(exc, requests.exceptions.SSLError):
         reason = _ssl_reason(exc)
-        return VaultTLSError(
-            f"TLS handshake with Vault at {site.address} failed ({reason}); point vault.caCert "
-            "(or VAULT_CACERT) at the CA bundle that signed the server's certificate, "
-            "or use http:// if the server does not speak TLS",
-            path=site.path,
-        )
+        if reason == "hostname mismatch":
+            fix = (
+                "the server's certificate does not name this host; set vault.tlsServerName "
+                "(or VAULT_TLS_SERVER_NAME) to a name it carries, or use that name in vault.address"
+            )
+        else:
+            fix = (
+                "point vault.caCert (or VAULT_CACERT) at the CA bundle that signed the server's certificate, "
+                "or vault.caPath (or VAULT_CAPATH) at a directory of CA certificates, "
+                "or use http:// if the server does not speak TLS"
+            )
+        return VaultTLSError(f"TLS handshake with Vault at {site.address} failed ({reason}); {fix}", path=site.path)
     if isinstance(exc, requests.exceptions.Timeout):
         return VaultUnavailableError(
             f"Vault at {site.address} did not answer in time; check vault.address / VAULT_ADDR "
@@ -196,6 +202,9 @@ def _vault_text(exc: hvac.exceptions.VaultError) -> str:
 
 def _ssl_reason(exc: requests.exceptions.SSLError) -> str:
     text = str(exc)
+    # A name mismatch is also a CERTIFICATE_VERIFY_FAILED, with its own fix: look for it first.
+    if "Hostname mismatch" in text or "IP address mismatch" in text:
+        return "hostname mismatch"
     for marker in ("CERTIFICATE_VERIFY_FAILED", "WRONG_VERSION_NUMBER", "wrong version number", "hostname mismatch"):
         if marker in text:
             return marker.lower().replace("_", " ")

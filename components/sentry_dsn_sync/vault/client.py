@@ -11,9 +11,11 @@ per project.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import weakref
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import hvac
@@ -68,6 +70,7 @@ def connect(settings: VaultSettings, *, env: Mapping[str, str], timeout: float =
     an unknown namespace, a TLS mismatch or an unreachable address.
     """
     verify = _verify(settings, env)
+    cert = (settings.client_cert, settings.client_key) if settings.client_cert and settings.client_key else None
     client = hvac.Client(
         url=settings.address,
         # An explicit empty token: hvac would otherwise pick up VAULT_TOKEN from
@@ -75,8 +78,10 @@ def connect(settings: VaultSettings, *, env: Mapping[str, str], timeout: float =
         token="",
         namespace=settings.namespace or None,
         verify=verify,
+        # hvac sends these on every request; the session keeps them too, for `plain_get`.
+        cert=cert,
         timeout=timeout,
-        session=_session(settings, verify=verify),
+        session=_session(settings, verify=verify, cert=cert),
     )
     site = CallSite(address=settings.address, namespace=settings.namespace)
     login(client, settings.auth, env=env, site=site)
@@ -96,6 +101,9 @@ def client_identity(settings: VaultSettings) -> tuple[str, ...]:
         settings.address,
         settings.namespace or "",
         settings.ca_cert or "",
+        settings.ca_path or "",
+        settings.client_cert or "",
+        settings.tls_server_name or "",
         str(settings.skip_verify),
         auth.method,
         mount,
@@ -137,12 +145,57 @@ def _verify(settings: VaultSettings, env: Mapping[str, str]) -> bool | str:
     # of its own, the bundle requests itself would take from the environment.
     if settings.skip_verify:
         return False
-    return settings.ca_cert or env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or True
+    if settings.ca_cert:
+        return settings.ca_cert
+    if settings.ca_path:
+        return True  # the directory's certificates are loaded by _TlsAdapter
+    return env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or True
 
 
-def _session(settings: VaultSettings, *, verify: bool | str) -> requests.Session:
+class _TlsAdapter(HTTPAdapter):
+    """An HTTPAdapter that also speaks the Vault CLI's VAULT_CAPATH and VAULT_TLS_SERVER_NAME.
+
+    The Vault CLI trusts every PEM certificate in VAULT_CAPATH, whatever the
+    file names; OpenSSL's own CA directories need hashed names, so the
+    certificates are loaded as data. The server name is the one TLS sends
+    (SNI) and checks the certificate against, whatever host the address has.
+    """
+
+    def __init__(self, *, ca_data: str | None, server_name: str | None, max_retries: Retry) -> None:
+        self._ca_data = ca_data
+        self._server_name = server_name
+        super().__init__(max_retries=max_retries)
+
+    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
+        if self._ca_data is not None:
+            pool_kwargs["ca_cert_data"] = self._ca_data
+        if self._server_name is not None:
+            pool_kwargs["server_hostname"] = self._server_name
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+
+    def cert_verify(self, conn: Any, url: str, verify: bool | str, cert: Any) -> None:
+        super().cert_verify(conn, url, verify, cert)
+        if self._ca_data is not None and verify is True:
+            conn.ca_certs = None  # requests' default bundle: the directory's CAs replace it, as in the Vault CLI
+
+
+def _ca_path_data(ca_path: str | None, ca_cert: str | None) -> str | None:
+    """The PEM certificates of every file in `ca_path`, unless `ca_cert` (which wins, as in the Vault CLI) is set."""
+    if ca_path is None or ca_cert is not None:
+        return None
+    pems = []
+    for entry in sorted(os.scandir(ca_path), key=lambda e: e.name):
+        if entry.is_file():
+            text = Path(entry.path).read_text(errors="replace")
+            if "-----BEGIN CERTIFICATE-----" in text:
+                pems.append(text)
+    return "\n".join(pems) or None
+
+
+def _session(settings: VaultSettings, *, verify: bool | str, cert: tuple[str, str] | None) -> requests.Session:
     session = requests.Session()
     session.verify = verify
+    session.cert = cert
     # requests would look up proxies, a CA bundle and ~/.netrc in the environment
     # again for every request; at hundreds of reads per run that costs more CPU
     # than the request itself. Proxies are settled once here, the CA bundle in
@@ -161,7 +214,11 @@ def _session(settings: VaultSettings, *, verify: bool | str) -> requests.Session
         # Return the last response so hvac maps its status to a named error.
         raise_on_status=False,
     )
-    adapter = HTTPAdapter(max_retries=retry)
+    adapter = _TlsAdapter(
+        ca_data=_ca_path_data(settings.ca_path, settings.ca_cert),
+        server_name=settings.tls_server_name,
+        max_retries=retry,
+    )
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
