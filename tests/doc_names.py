@@ -111,10 +111,19 @@ def config_yaml_keys() -> list[Named]:
     for path in DOC_FILES:
         for language, block in _code_blocks(path.read_text()):
             if language == "yaml" and f"{config.CONFIG_NAMESPACE}:" in block:
-                document = yaml.safe_load(block)
-                for key, value in document.items():
-                    found += [Named(p, _shown(path)) for p in _paths(key.removeprefix(f"{config.CONFIG_NAMESPACE}:"), value)]
+                for key, value in _namespaced(yaml.safe_load(block)):
+                    found += [Named(p, _shown(path)) for p in _paths(key, value)]
     return found
+
+
+def _namespaced(document: Any) -> Iterator[tuple[str, Any]]:
+    """`(key, value)` for every `sentry-dsn-sync:<key>` at any depth (a stack file, or ESC's `pulumiConfig`)."""
+    if isinstance(document, dict):
+        for key, value in document.items():
+            if str(key).startswith(f"{config.CONFIG_NAMESPACE}:"):
+                yield str(key).removeprefix(f"{config.CONFIG_NAMESPACE}:"), value
+            else:
+                yield from _namespaced(value)
 
 
 def _paths(prefix: str, value: Any) -> Iterator[str]:

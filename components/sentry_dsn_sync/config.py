@@ -294,6 +294,9 @@ def parse_settings(
     Raises :class:`ConfigError` listing every problem found.
     """
     problems = _Problems()
+    # Pulumi.yaml declares the text keys with an empty default, so that Pulumi
+    # does not demand them: empty means unset, and the environment fallback applies.
+    values = {key: value for key, value in values.items() if value != ""}
     _reject_unknown(values, TOP_LEVEL_KEYS, "", problems)
 
     organization = _parse_organization(values, env, problems)

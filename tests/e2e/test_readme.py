@@ -27,6 +27,7 @@ from devenv.openbao import OpenBaoServer, dev_server
 from devenv.pulumi_cli import REPO_ROOT, PulumiProject, copy_project, toolchain_bin
 from sentry_simulator.seed import load_seed
 from sentry_simulator.testing import running_simulator
+from tests.e2e.checkout import fresh_checkout
 from tests.e2e.conftest import SEED_PATH, newest_active_key
 
 pytestmark = pytest.mark.e2e
@@ -47,21 +48,13 @@ def code_blocks(title: str, language: str) -> list[str]:
     return re.findall(rf"^```{language}\n(.*?)^```", section(title), re.S | re.M)
 
 
-def fresh_checkout(destination: Path) -> Path:
-    """The files a `git clone` of this checkout holds (committed or not yet), plus the test run's venv.
+def checkout_with_venv(destination: Path) -> Path:
+    """A fresh checkout plus the test run's venv, linked, not rebuilt.
 
-    The venv is linked, not rebuilt: `make setup` then finds its stamp and
-    only checks the toolchain, as it does on a second run.
+    `make setup` then finds its stamp and only checks the toolchain, as it
+    does on a second run.
     """
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-        cwd=REPO_ROOT, check=True, capture_output=True, text=True,
-    ).stdout.split("\0")
-    for name in filter(None, listed):
-        source = REPO_ROOT / name
-        if source.is_file():
-            (destination / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, destination / name)
+    fresh_checkout(destination)
     (destination / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
     return destination
 
@@ -90,7 +83,7 @@ def real_use(tmp_path_factory: pytest.TempPathFactory, simulator: Any, vault: Op
         f"VAULT_ADDR={vault.address} VAULT_TOKEN={vault.root_token}",
     )
     assert substituted != block, "README's block no longer exports VAULT_ADDR and VAULT_TOKEN as this test expects"
-    checkout = fresh_checkout(tmp_path / "checkout")
+    checkout = checkout_with_venv(tmp_path / "checkout")
     script = tmp_path / "using-it-for-real.sh"
     script.write_text("set -e\n" + substituted)
     env = {key: value for key, value in os.environ.items() if not key.startswith(("VAULT_", "SENTRY_", "PULUMI_"))}
