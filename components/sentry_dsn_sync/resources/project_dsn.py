@@ -24,6 +24,7 @@ the value written to Vault is, by construction, the one the preview showed.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MANAGED_BY", "PUBLISHED_FIELDS", "ProjectDsn", "ProjectDsnArgs", "ProjectDsnProvider"]
 
+_log = logging.getLogger(__name__)
 MANAGED_BY = "sentry-dsn-sync"
 # The fields this tool owns in each Vault secret; everything else there is someone else's.
 PUBLISHED_FIELDS = ("dsn", "public_key", "project_id", "project_slug", "organization", "key_id")
@@ -148,10 +150,14 @@ class ProjectDsnProvider(ResourceProvider):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
+        _log.debug("publishing %s's DSN (key %s) at %s/%s", props["project_slug"], props["key_id"],
+                   props["vault_mount"], props["vault_path"])
         _publish(props)
         return CreateResult(id_=f"{props['vault_mount']}/{props['vault_path']}", outs=_outputs(props))
 
     def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        _log.debug("publishing %s's DSN (key %s) at %s/%s", news["project_slug"], news["key_id"],
+                   news["vault_mount"], news["vault_path"])
         _publish(news)
         return UpdateResult(outs=_outputs(news))
 
@@ -196,7 +202,7 @@ def _published_values(catalog: OrganizationCatalog, inputs: dict[str, Any]) -> d
     )
     warning = choice.warning()
     if warning:
-        pulumi.log.warn(warning)
+        _log.warning(warning)
     key = choice.key
     return {
         "dsn": key.public_dsn,

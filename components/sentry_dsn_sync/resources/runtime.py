@@ -27,6 +27,7 @@ from sentry_dsn_sync.config import (
     parse_settings,
     parse_vault_settings,
 )
+from sentry_dsn_sync.resources import engine_log
 from sentry_dsn_sync.resources.read_ahead import ReadAhead
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ class ProviderRuntime:
         self._read_ahead = ReadAhead()
 
     def configure(self, raw_config: Mapping[str, Any]) -> None:
+        engine_log.install()
         with self._lock:
             self._raw_config = dict(raw_config)
             self._settings = None

@@ -9,6 +9,7 @@ showing it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import quote
@@ -29,9 +30,12 @@ from sentry_dsn_sync.vault._errors import CallSite, vault_errors
 
 __all__ = ["login"]
 
+_log = logging.getLogger(__name__)
+
 
 def login(client: hvac.Client, auth: VaultAuth, *, env: Mapping[str, str], site: CallSite) -> None:
     """Give `client` a working token, or raise :class:`VaultAuthError` saying what to fix."""
+    _log.debug("logging in to Vault at %s with the %s auth method", site.address, auth.method)
     if isinstance(auth, TokenAuth):
         _token(client, auth, env=env, site=site)
     elif isinstance(auth, AppRoleAuth):

@@ -11,6 +11,7 @@ per project.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 import weakref
@@ -41,6 +42,7 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT = 30.0
+_log = logging.getLogger(__name__)
 
 # Transient answers worth one more try. 503 is left out on purpose: it means
 # sealed (or standby without a leader), which needs a human, and retrying only
@@ -53,13 +55,34 @@ _RETRY_STATUSES = (429, 500, 502, 504)
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "LIST", "OPTIONS"})
 
 
+# A wait this long is announced, so that a pause never looks like a hang.
+ANNOUNCED_WAIT = 1.0
+
+
 class _Retry(Retry):
-    """urllib3's Retry, minus retrying TLS failures: a CA mismatch will not heal in a second."""
+    """urllib3's Retry, minus retrying TLS failures (a CA mismatch will not heal in a second), plus saying why it waits."""
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):  # type: ignore[no-untyped-def]
         if isinstance(error, SSLError):
             raise MaxRetryError(_pool, url, error) from error
         return super().increment(method, url, response, error, _pool, _stacktrace)
+
+    def get_retry_after(self, response: Any) -> float | None:
+        # Vault's Retry-After is the rest of the quota window rounded down to whole
+        # seconds; a retry that waits exactly that long can land before the window ends.
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else seconds + 1
+
+    def sleep(self, response: Any = None) -> None:
+        retry_after = self.get_retry_after(response) if self.respect_retry_after_header and response else None
+        wait = retry_after if retry_after is not None else self.get_backoff_time()
+        if self.history:
+            last = self.history[-1]
+            reason = f"HTTP {last.status}" if last.status else f"{type(last.error).__name__}"
+            why = "Retry-After plus one second" if retry_after is not None else "backing off"
+            message = f"Vault answered {last.method} {last.url} with {reason}; waiting {wait:.1f}s ({why}) before retrying"
+            _log.log(logging.INFO if wait > ANNOUNCED_WAIT else logging.DEBUG, message)
+        super().sleep(response)
 
 
 def connect(settings: VaultSettings, *, env: Mapping[str, str], timeout: float = DEFAULT_TIMEOUT) -> hvac.Client:
