@@ -195,21 +195,25 @@ def wait_for_kv_v2(server: OpenBaoServer, mount: str, *, namespace: str | None =
     raise RuntimeError(f"KV v2 mount {mount}/ at {server.address} did not finish upgrading:\n{server.log()}")
 
 
+def _dev_argv(token: str, port: int) -> list[str]:
+    return [
+        bao_binary(),
+        "server",
+        "-dev",
+        f"-dev-root-token-id={token}",
+        f"-dev-listen-address=127.0.0.1:{port}",
+        # Keep the dev server from writing the root token into the real ~/.vault-token.
+        "-dev-no-store-token",
+    ]
+
+
 @contextmanager
 def dev_server(*, tls: bool = False) -> Iterator[OpenBaoServer]:
     """Start `bao server -dev` (optionally `-dev-tls`) with a random root token; stop it on exit."""
     with tempfile.TemporaryDirectory(prefix="openbao-dev-") as tmp:
         port = free_port()
         token = f"root-{secrets.token_hex(12)}"
-        argv = [
-            bao_binary(),
-            "server",
-            "-dev",
-            f"-dev-root-token-id={token}",
-            f"-dev-listen-address=127.0.0.1:{port}",
-            # Keep the dev server from writing the root token into the real ~/.vault-token.
-            "-dev-no-store-token",
-        ]
+        argv = _dev_argv(token, port)
         ca_cert = None
         if tls:
             argv += ["-dev-tls", f"-dev-tls-cert-dir={tmp}"]
@@ -254,15 +258,7 @@ def dev_server_with_tls_listener(*, cert_file: Path, key_file: Path) -> Iterator
         token = f"root-{secrets.token_hex(12)}"
         config_path = Path(tmp) / "tls-listener.hcl"
         config_path.write_text(_TLS_LISTENER.format(port=tls_port, cert=cert_file, key=key_file))
-        argv = [
-            bao_binary(),
-            "server",
-            "-dev",
-            f"-dev-root-token-id={token}",
-            f"-dev-listen-address=127.0.0.1:{port}",
-            "-dev-no-store-token",
-            f"-config={config_path}",
-        ]
+        argv = [*_dev_argv(token, port), f"-config={config_path}"]
         log_path = Path(tmp) / "server.log"
         server = OpenBaoServer(
             address=f"http://127.0.0.1:{port}", root_token=token, process=_spawn(argv, log_path), log_path=log_path

@@ -21,6 +21,7 @@ from sentry_dsn_sync.config import (
     CertAuth,
     JwtAuth,
     KubernetesAuth,
+    Secret,
     TokenAuth,
     UserpassAuth,
     VaultAuth,
@@ -92,15 +93,9 @@ def _find_token(auth: TokenAuth, env: Mapping[str, str]) -> tuple[str, str]:
 
 def _approle(client: hvac.Client, auth: AppRoleAuth, *, env: Mapping[str, str], site: CallSite) -> None:
     """`POST auth/<mount>/login` with role_id and a secret_id from config or the named env var."""
-    if auth.secret_id is not None:
-        secret_id, source = auth.secret_id.reveal(), "config 'vault.auth.secretId'"
-    elif env.get(auth.secret_id_env):
-        secret_id, source = env[auth.secret_id_env], f"environment variable {auth.secret_id_env}"
-    else:
-        raise VaultAuthError(
-            f"AppRole login needs a secret_id: set vault.auth.secretId (as a secret) "
-            f"or the environment variable {auth.secret_id_env}"
-        )
+    secret_id, source = _configured_or_env(
+        auth.secret_id, "secretId", env, auth.secret_id_env, missing="AppRole login needs a secret_id"
+    )
     login_site = _login_site(site, auth.mount, f"AppRole role_id {auth.role_id!r} with the secret_id from {source}")
     with vault_errors(login_site, redact=(secret_id,)):
         client.auth.approle.login(role_id=auth.role_id, secret_id=secret_id, mount_point=auth.mount)
@@ -144,20 +139,24 @@ def _cert(client: hvac.Client, auth: CertAuth, *, site: CallSite) -> None:
 
 def _userpass(client: hvac.Client, auth: UserpassAuth, *, env: Mapping[str, str], site: CallSite) -> None:
     """`POST auth/<mount>/login/<username>` with a password from config or the named env var."""
-    if auth.password is not None:
-        password, source = auth.password.reveal(), "config 'vault.auth.password'"
-    elif env.get(auth.password_env):
-        password, source = env[auth.password_env], f"environment variable {auth.password_env}"
-    else:
-        raise VaultAuthError(
-            f"userpass login for {auth.username!r} needs a password: set vault.auth.password (as a secret) "
-            f"or the environment variable {auth.password_env}"
-        )
+    missing = f"userpass login for {auth.username!r} needs a password"
+    password, source = _configured_or_env(auth.password, "password", env, auth.password_env, missing=missing)
     login_site = _login_site(site, auth.mount, f"userpass user {auth.username!r} with the password from {source}")
     with vault_errors(login_site, redact=(password,)):
         client.adapter.login(
             f"/v1/auth/{quote(auth.mount)}/login/{quote(auth.username, safe='')}", json={"password": password}
         )
+
+
+def _configured_or_env(
+    configured: Secret | None, key: str, env: Mapping[str, str], env_name: str, *, missing: str
+) -> tuple[str, str]:
+    """A credential from `vault.auth.<key>`, else from the variable `env_name`, and where it came from."""
+    if configured is not None:
+        return configured.reveal(), f"config 'vault.auth.{key}'"
+    if env.get(env_name):
+        return env[env_name], f"environment variable {env_name}"
+    raise VaultAuthError(f"{missing}: set vault.auth.{key} (as a secret) or the environment variable {env_name}")
 
 
 def _login_site(site: CallSite, mount: str, source: str) -> CallSite:

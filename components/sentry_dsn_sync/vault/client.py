@@ -55,12 +55,12 @@ _RETRY_STATUSES = (429, 500, 502, 504)
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "LIST", "OPTIONS"})
 
 
-# A wait this long is announced, so that a pause never looks like a hang.
+# A wait longer than this is announced (INFO), so that a pause never looks like a hang.
 ANNOUNCED_WAIT = 1.0
 
 
 class _Retry(Retry):
-    """urllib3's Retry, minus retrying TLS failures (a CA mismatch will not heal in a second), plus saying why it waits."""
+    """urllib3's Retry, minus retrying TLS failures (a CA mismatch will not heal in a second), saying why it waits."""
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):  # type: ignore[no-untyped-def]
         if isinstance(error, SSLError):
@@ -80,8 +80,9 @@ class _Retry(Retry):
             last = self.history[-1]
             reason = f"HTTP {last.status}" if last.status else f"{type(last.error).__name__}"
             why = "Retry-After plus one second" if retry_after is not None else "backing off"
-            message = f"Vault answered {last.method} {last.url} with {reason}; waiting {wait:.1f}s ({why}) before retrying"
-            _log.log(logging.INFO if wait > ANNOUNCED_WAIT else logging.DEBUG, message)
+            level = logging.INFO if wait > ANNOUNCED_WAIT else logging.DEBUG
+            _log.log(level, "Vault answered %s %s with %s; waiting %.1fs (%s) before retrying",
+                     last.method, last.url, reason, wait, why)
         super().sleep(response)
 
 

@@ -245,7 +245,8 @@ class KvStore:
                 written_version = self._write_v2(path, {**(current.data or {}), **fields}, current)
                 if written_version is None:
                     # Lost a check-and-set race: read the winner and merge again, at once (no wait to announce).
-                    _log.debug("`%s/data/%s` changed after version %d; merging again", self.mount, path, current.version)
+                    _log.debug("`%s/data/%s` changed after version %d; merging again",
+                               self.mount, path, current.version)
                     continue
                 version, data_written = written_version, True
             metadata_written = self._merge_metadata(path, current.custom_metadata, custom_metadata or {})
