@@ -1,4 +1,4 @@
-"""Vault over TLS the way the `vault` CLI reaches it: its TLS variables, their config keys, cert and userpass login.
+"""Vault over TLS the way the `vault` CLI reaches it: its TLS variables, their config keys, every login method.
 
 One OpenBao server for the module, with a TLS listener whose certificate
 names only `vault.test.internal`: reaching it at 127.0.0.1 needs the TLS
@@ -10,18 +10,23 @@ Vault through the server's root client.
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import hvac
+import jwt as pyjwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from devenv.openbao import OpenBaoServer, dev_server_with_tls_listener, wait_for_kv_v2
 from devenv.pulumi_cli import PulumiProject
 from tests.e2e.conftest import STACK, configure, newest_active_key
 from tests.e2e.pki import Pki, make_pki
+from tests.vault.fake_kubernetes import fake_kubernetes
 
 pytestmark = pytest.mark.e2e
 
@@ -160,3 +165,92 @@ def test_a_certificate_for_another_name_fails_the_preview_naming_the_tls_server_
     said = result.stdout + result.stderr
     assert f"TLS handshake with Vault at {tls_address} failed (hostname mismatch)" in said, said
     assert "vault.tlsServerName (or VAULT_TLS_SERVER_NAME)" in said
+
+
+# -- the four earlier auth methods, over the same TLS listener ------------------------------------
+
+
+def _jwt_login(root: hvac.Client, mount: str) -> tuple[dict[str, Any], dict[str, str]]:
+    auth_mount = f"jwt-{mount}"
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    root.sys.enable_auth_method("jwt", path=auth_mount)
+    root.auth.jwt.configure(jwt_validation_pubkeys=[public_pem], path=auth_mount)
+    root.auth.jwt.create_role(
+        "sentry-dsn-sync", role_type="jwt", user_claim="sub", bound_audiences=["vault.test.internal"],
+        token_policies=[f"{POLICY}-{mount}"], allowed_redirect_uris=[], path=auth_mount,
+    )
+    now = int(time.time())
+    claims = {"sub": "pipeline", "aud": "vault.test.internal", "iat": now, "nbf": now - 5, "exp": now + 600}
+    auth = {"method": "jwt", "role": "sentry-dsn-sync", "jwtEnv": "VAULT_JWT", "mount": auth_mount}
+    return auth, {"VAULT_JWT": pyjwt.encode(claims, key, algorithm="RS256")}
+
+
+def _approle_login(root: hvac.Client, mount: str) -> tuple[dict[str, Any], dict[str, str]]:
+    auth_mount = f"approle-{mount}"
+    root.sys.enable_auth_method("approle", path=auth_mount)
+    root.auth.approle.create_or_update_approle("sync", token_policies=[f"{POLICY}-{mount}"], mount_point=auth_mount)
+    role_id = root.auth.approle.read_role_id("sync", mount_point=auth_mount)["data"]["role_id"]
+    secret_id = root.auth.approle.generate_secret_id("sync", mount_point=auth_mount)["data"]["secret_id"]
+    return {"method": "approle", "roleId": role_id, "mount": auth_mount}, {"VAULT_SECRET_ID": secret_id}
+
+
+def _token_login(root: hvac.Client, mount: str) -> tuple[dict[str, Any], dict[str, str]]:
+    token = root.auth.token.create(policies=[f"{POLICY}-{mount}"], ttl="10m")["auth"]["client_token"]
+    return {"method": "token"}, {"VAULT_TOKEN": token}
+
+
+@pytest.mark.parametrize("login", [_token_login, _approle_login, _jwt_login], ids=["token", "approle", "jwt"])
+def test_the_earlier_auth_methods_log_in_over_tls(
+    pulumi_project: PulumiProject, simulator: Any, tls_vault: tuple[OpenBaoServer, str], pki: Pki, mount: str,
+    login: Any,
+) -> None:
+    server, tls_address = tls_vault
+    auth, env = login(server.client(), mount)
+    over_tls(pulumi_project, tls_address, mount, auth=auth)
+    pulumi_project.extra_env.update(VAULT_CACERT=str(pki.ca_cert), VAULT_TLS_SERVER_NAME=SERVER_NAME, **env)
+
+    result = pulumi_project.up(STACK, "--skip-preview")
+
+    assert_published(server, mount, simulator)
+    assert [value for value in env.values() if value in result.stdout + result.stderr] == []
+
+
+def test_kubernetes_login_over_tls(
+    pulumi_project: PulumiProject, simulator: Any, tls_vault: tuple[OpenBaoServer, str], pki: Pki, mount: str,
+    tmp_path: Path,
+) -> None:
+    server, tls_address = tls_vault
+    # Shaped like a projected service-account token; only the fake cluster's TokenReview vouches for it.
+    now = int(time.time())
+    claims = {
+        "iss": "kubernetes/serviceaccount", "sub": "system:serviceaccount:platform:sentry-sync", "aud": ["kubernetes"],
+        "iat": now, "nbf": now - 5, "exp": now + 600,
+        "kubernetes.io/serviceaccount/namespace": "platform",
+        "kubernetes.io/serviceaccount/service-account.name": "sentry-sync",
+        "kubernetes.io/serviceaccount/service-account.uid": "uid-platform-sentry-sync",
+    }
+    pod_token = pyjwt.encode(claims, rsa.generate_private_key(public_exponent=65537, key_size=2048), algorithm="RS256")
+    token_file = tmp_path / "token"
+    token_file.write_text(pod_token)
+    auth_mount = f"k8s-{mount}"
+    with fake_kubernetes({pod_token: ("platform", "sentry-sync")}) as cluster:
+        root = server.client()
+        root.sys.enable_auth_method("kubernetes", path=auth_mount)
+        root.write_data(
+            f"auth/{auth_mount}/config",
+            data={"kubernetes_host": cluster.host, "kubernetes_ca_cert": cluster.ca_pem, "disable_local_ca_jwt": True},
+        )
+        root.auth.kubernetes.create_role(
+            "sentry-sync", bound_service_account_names=["sentry-sync"], bound_service_account_namespaces=["platform"],
+            policies=[f"{POLICY}-{mount}"], mount_point=auth_mount,
+        )
+        auth = {"method": "kubernetes", "role": "sentry-sync", "tokenPath": str(token_file), "mount": auth_mount}
+        over_tls(pulumi_project, tls_address, mount, caPath=str(pki.ca_dir), tlsServerName=SERVER_NAME, auth=auth)
+
+        pulumi_project.up(STACK, "--skip-preview")
+
+        assert pod_token in cluster.reviews
+    assert_published(server, mount, simulator)
