@@ -19,7 +19,9 @@ from typing import Any
 __all__ = ["PulumiError", "PulumiProject", "REPO_ROOT", "toolchain_bin", "copy_project"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-PROGRAM_FILES = ("Pulumi.yaml", "__main__.py")
+# The program as checked out: the project file, the program, and the module that
+# lets stacks made by release 0.1 unpickle their provider (see its docstring).
+PROGRAM_FILES = ("Pulumi.yaml", "__main__.py", "components/resources/project_dsn.py")
 
 
 class PulumiError(RuntimeError):
@@ -53,6 +55,7 @@ def copy_project(destination: Path) -> Path:
     """
     destination.mkdir(parents=True, exist_ok=True)
     for name in PROGRAM_FILES:
+        (destination / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO_ROOT / name, destination / name)
     venv = Path(sys.prefix)
     text = (destination / "Pulumi.yaml").read_text()

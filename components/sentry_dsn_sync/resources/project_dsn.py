@@ -42,7 +42,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from sentry_dsn_sync.config import ON_DELETE_CHOICES, OnDelete
+from sentry_dsn_sync.config import ON_DELETE_CHOICES, OnDelete, provider_config
 from sentry_dsn_sync.errors import SentryDsnSyncError, VaultError, VaultMountError
 from sentry_dsn_sync.resources.runtime import runtime
 
@@ -109,7 +109,7 @@ class ProjectDsnProvider(ResourceProvider):
     serialize_as_secret_always = False
 
     def configure(self, req: ConfigureRequest) -> None:
-        runtime.configure(req.config._props)
+        runtime.configure(provider_config(req.config))
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs = _flat_inputs(news)

@@ -1,0 +1,226 @@
+"""The settings every layer reads: typed, frozen, and parsed once at the edge (see `_parse`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+__all__ = [
+    "AUTH_KEYS",
+    "CONFIG_NAMESPACE",
+    "DEFAULT_KV_VERSION",
+    "DEFAULT_MOUNT",
+    "DEFAULT_ON_DELETE",
+    "DEFAULT_PASSWORD_ENV",
+    "DEFAULT_PATH_TEMPLATE",
+    "DEFAULT_SECRET_ID_ENV",
+    "DEFAULT_SENTRY_URL",
+    "ENV_FALLBACKS",
+    "KUBERNETES_TOKEN_PATH",
+    "ON_DELETE_CHOICES",
+    "PATH_PLACEHOLDERS",
+    "PROJECT_KEYS",
+    "TOP_LEVEL_KEYS",
+    "VAULT_KEYS",
+    "AppRoleAuth",
+    "CertAuth",
+    "JwtAuth",
+    "KubernetesAuth",
+    "OnDelete",
+    "ProjectSpec",
+    "Secret",
+    "Settings",
+    "TokenAuth",
+    "UserpassAuth",
+    "VaultAuth",
+    "VaultSettings",
+    "render_vault_path",
+]
+
+CONFIG_NAMESPACE = "sentry-dsn-sync"
+DEFAULT_SENTRY_URL = "https://sentry.io/"
+DEFAULT_MOUNT = "secret"
+DEFAULT_KV_VERSION: Literal[1, 2] = 2
+DEFAULT_PATH_TEMPLATE = "sentry/{organization}/{project}"
+DEFAULT_SECRET_ID_ENV = "VAULT_SECRET_ID"
+DEFAULT_PASSWORD_ENV = "VAULT_PASSWORD"
+PATH_PLACEHOLDERS = ("organization", "project", "stack")
+KUBERNETES_TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+
+OnDelete = Literal["delete", "destroy", "retain"]
+ON_DELETE_CHOICES: tuple[OnDelete, ...] = ("delete", "destroy", "retain")
+DEFAULT_ON_DELETE: OnDelete = "delete"
+
+TOP_LEVEL_KEYS = ("organization", "sentryUrl", "sentryToken", "projects", "team", "vault")
+PROJECT_KEYS = ("slug", "keyLabel", "keyId", "path")
+VAULT_KEYS = (
+    "address",
+    "namespace",
+    "mount",
+    "kvVersion",
+    "pathTemplate",
+    "auth",
+    "caCert",
+    "caPath",
+    "clientCert",
+    "clientKey",
+    "tlsServerName",
+    "skipVerify",
+    "onDelete",
+)
+AUTH_KEYS = {
+    "token": ("method", "token"),
+    "approle": ("method", "roleId", "secretId", "secretIdEnv", "mount"),
+    "jwt": ("method", "role", "jwt", "jwtEnv", "mount"),
+    "kubernetes": ("method", "role", "tokenPath", "mount"),
+    "cert": ("method", "name", "mount"),
+    "userpass": ("method", "username", "password", "passwordEnv", "mount"),
+}
+
+# Config key -> the environment variable read when the key is not set; the
+# same names the Sentry and Vault CLIs read, so a pipeline sets them once.
+ENV_FALLBACKS = {
+    "organization": "SENTRY_ORG",
+    "sentryUrl": "SENTRY_URL",
+    "sentryToken": "SENTRY_AUTH_TOKEN",
+    "vault.address": "VAULT_ADDR",
+    "vault.namespace": "VAULT_NAMESPACE",
+    "vault.caCert": "VAULT_CACERT",
+    "vault.caPath": "VAULT_CAPATH",
+    "vault.clientCert": "VAULT_CLIENT_CERT",
+    "vault.clientKey": "VAULT_CLIENT_KEY",
+    "vault.tlsServerName": "VAULT_TLS_SERVER_NAME",
+    "vault.skipVerify": "VAULT_SKIP_VERIFY",
+}
+
+
+class Secret:
+    """A credential that never shows itself in a repr, a log line or a traceback."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class ProjectSpec:
+    """One Sentry project to publish, and how to choose its key."""
+
+    slug: str
+    key_label: str | None = None
+    key_id: str | None = None
+    path: str | None = None
+
+
+@dataclass(frozen=True)
+class TokenAuth:
+    """A Vault token from config, else `VAULT_TOKEN`, else `~/.vault-token` (read at call time)."""
+
+    token: Secret | None = None
+    method: Literal["token"] = "token"
+
+
+@dataclass(frozen=True)
+class AppRoleAuth:
+    role_id: str
+    secret_id: Secret | None = None
+    secret_id_env: str = DEFAULT_SECRET_ID_ENV
+    mount: str = "approle"
+    method: Literal["approle"] = "approle"
+
+
+@dataclass(frozen=True)
+class JwtAuth:
+    """JWT/OIDC login, the way CI pipelines prove who they are to Vault."""
+
+    role: str
+    jwt: Secret | None = None
+    jwt_env: str | None = None
+    mount: str = "jwt"
+    method: Literal["jwt"] = "jwt"
+
+
+@dataclass(frozen=True)
+class KubernetesAuth:
+    role: str
+    token_path: str = KUBERNETES_TOKEN_PATH
+    mount: str = "kubernetes"
+    method: Literal["kubernetes"] = "kubernetes"
+
+
+@dataclass(frozen=True)
+class CertAuth:
+    """TLS certificate login: the client certificate is `VaultSettings.client_cert`, sent on every request."""
+
+    name: str | None = None
+    mount: str = "cert"
+    method: Literal["cert"] = "cert"
+
+
+@dataclass(frozen=True)
+class UserpassAuth:
+    username: str
+    password: Secret | None = None
+    password_env: str = DEFAULT_PASSWORD_ENV
+    mount: str = "userpass"
+    method: Literal["userpass"] = "userpass"
+
+
+VaultAuth = TokenAuth | AppRoleAuth | JwtAuth | KubernetesAuth | CertAuth | UserpassAuth
+
+
+@dataclass(frozen=True)
+class VaultSettings:
+    address: str
+    namespace: str | None = None
+    mount: str = DEFAULT_MOUNT
+    kv_version: Literal[1, 2] = DEFAULT_KV_VERSION
+    path_template: str = DEFAULT_PATH_TEMPLATE
+    auth: VaultAuth = field(default_factory=TokenAuth)
+    ca_cert: str | None = None
+    # The TLS settings the Vault CLI reads from VAULT_CAPATH, VAULT_CLIENT_CERT,
+    # VAULT_CLIENT_KEY and VAULT_TLS_SERVER_NAME.
+    ca_path: str | None = None
+    client_cert: str | None = None
+    client_key: str | None = None
+    tls_server_name: str | None = None
+    skip_verify: bool = False
+    on_delete: OnDelete = DEFAULT_ON_DELETE
+
+
+@dataclass(frozen=True)
+class Settings:
+    organization: str
+    sentry_url: str
+    sentry_token: Secret
+    # Where the token came from, so an auth error can name it without showing it.
+    sentry_token_source: str
+    projects: tuple[ProjectSpec, ...]
+    team: str | None
+    vault: VaultSettings
+
+    def vault_path(self, spec: ProjectSpec, *, stack: str) -> str:
+        """Where project `spec`'s secret lives below the mount: its own `path`, else the template's."""
+        return spec.path or render_vault_path(
+            self.vault.path_template, organization=self.organization, project=spec.slug, stack=stack
+        )
+
+
+def render_vault_path(template: str, *, organization: str, project: str, stack: str) -> str:
+    """The Vault path (below the mount) of one project's secret."""
+    return template.format(organization=organization, project=project, stack=stack).strip("/")
