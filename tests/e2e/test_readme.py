@@ -10,6 +10,7 @@ their own against the stack that block created.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -38,8 +39,8 @@ STACK = "prod"  # the block's `pulumi stack init prod`
 
 
 def section(title: str) -> str:
-    """The text of README's `## <title>` section."""
-    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", README, re.S | re.M)
+    """The text of README's `## <title>` section, up to its first subsection."""
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^##+ |\Z)", README, re.S | re.M)
     assert match, f"README has no section '{title}'"
     return match.group(1)
 
@@ -48,12 +49,20 @@ def code_blocks(title: str, language: str) -> list[str]:
     return re.findall(rf"^```{language}\n(.*?)^```", section(title), re.S | re.M)
 
 
+def setup_stamp() -> Path:
+    """The file scripts/setup.sh leaves in the venv once it installed these pyproject.toml and constraints.txt."""
+    digest = hashlib.sha256((REPO_ROOT / "pyproject.toml").read_bytes() + (REPO_ROOT / "constraints.txt").read_bytes())
+    return Path(sys.prefix) / f".installed-{digest.hexdigest()[:16]}"
+
+
 def checkout_with_venv(destination: Path) -> Path:
     """A fresh checkout plus the test run's venv, linked, not rebuilt.
 
     `make setup` then finds its stamp and only checks the toolchain, as it
-    does on a second run.
+    does on a second run. Without the stamp it would reinstall the package
+    into this venv from the throwaway copy, so the test refuses to start.
     """
+    assert setup_stamp().exists(), "the venv predates pyproject.toml or constraints.txt: run `make setup` (or `make test`)"
     fresh_checkout(destination)
     (destination / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
     return destination
@@ -76,7 +85,6 @@ def simulator() -> Iterator[Any]:
 def real_use(tmp_path_factory: pytest.TempPathFactory, simulator: Any, vault: OpenBaoServer) -> dict[str, Any]:
     """Run README's "Using it for real" block once; return what the tests look at."""
     tmp_path = tmp_path_factory.mktemp("readme")
-    assert list(Path(sys.prefix).glob(".installed-*")), "run the tests through `make test` (it runs `make setup`)"
     block = code_blocks("Using it for real", "sh")[0]
     substituted = block.replace(
         "VAULT_ADDR=https://vault.example.com:8200 VAULT_TOKEN=...",
