@@ -79,7 +79,7 @@ def exhaust(openbao: OpenBaoServer, mount: str) -> None:
     raise AssertionError("the quota never blocked the mount")
 
 
-def test_a_vault_rate_limit_wait_is_announced_with_its_reason_and_length(
+def test_a_vault_rate_limit_wait_is_announced_in_pulumi_up_output_with_its_reason_and_length(
     pulumi_project: PulumiProject, openbao: OpenBaoServer, vault_mount: str
 ) -> None:
     configure(pulumi_project, organization="acme", projects=["web"])
@@ -87,12 +87,12 @@ def test_a_vault_rate_limit_wait_is_announced_with_its_reason_and_length(
     with rate_limited(openbao, vault_mount):
         exhaust(openbao, vault_mount)
 
-        result = pulumi_project.preview(STACK)
+        result = pulumi_project.up(STACK, "--skip-preview")
 
     announced = re.search(
         rf"Vault answered GET /v1/{vault_mount}/data/sentry/acme/web with HTTP 429; waiting (\d+\.\d)s "
         r"\(Retry-After plus one second\) before retrying",
-        said(result),
+        result.stdout,
     )
     assert announced, said(result)
     assert float(announced.group(1)) > 1
