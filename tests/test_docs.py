@@ -346,3 +346,14 @@ def test_the_pipelines_readme_reference_and_prod_example_use_one_jwt_role_mount_
         text = pipeline.read_text()
         assert auth["jwtEnv"] in text, pipeline.name
         assert set(re.findall(r"\brole: ([\w-]+)", text)) <= {auth["role"]}, pipeline.name
+
+
+def test_every_relative_link_in_readme_and_docs_points_at_a_file_of_the_checkout() -> None:
+    broken = [
+        f"{path.relative_to(doc_names.REPO_ROOT)} -> {target}"
+        for path in doc_names.DOC_FILES
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", path.read_text())
+        if "://" not in target and not (path.parent / target).exists()
+    ]
+
+    assert broken == []
