@@ -2,7 +2,7 @@
 
 It serves the read endpoints sentry-dsn-sync calls, shaped by the official
 OpenAPI schema, with Sentry's pagination, auth errors and rate-limit headers,
-from a JSON seed; plus an `/_admin/` API to rotate keys and script failures.
+from a JSON seed; plus an `/_admin/` API to rotate keys, script per-key traffic and failures.
 Run it with `python -m sentry_simulator`, or embed it with
 `sentry_simulator.testing.running_simulator`.
 """

@@ -16,13 +16,16 @@ from .faults import FaultInjector, InvalidFault, parse_fault_request
 from .limits import InFlight, RateWindow
 from .messages import Request, Response, detail_response, json_response
 from .metrics import RequestCounter
+from .seed import parse_timestamp
 from .serializers import key_json
 from .state import SimulatorState, UnknownResource
+from .traffic import parse_traffic
 
 __all__ = ["AdminApi"]
 
 _KEYS = re.compile(r"^/_admin/projects/([^/]+)/([^/]+)/keys/?$")
 _KEY = re.compile(r"^/_admin/projects/([^/]+)/([^/]+)/keys/([^/]+)/?$")
+_TRAFFIC = re.compile(r"^/_admin/projects/([^/]+)/([^/]+)/traffic/?$")
 
 
 class AdminApi:
@@ -67,15 +70,19 @@ class AdminApi:
             return self._create_key(request, *(unquote(g) for g in found.groups()))
         if request.method == "PUT" and (found := _KEY.match(path)):
             return self._update_key(request, *(unquote(g) for g in found.groups()))
+        if request.method == "PUT" and (found := _TRAFFIC.match(path)):
+            return self._set_traffic(request, *(unquote(g) for g in found.groups()))
         return detail_response(404, f"no admin endpoint {request.method} {path}")
 
     def _create_key(self, request: Request, org: str, project: str) -> Response:
         body = _object(request.json())
         label = body.get("label", "Default")
         active = body.get("isActive", True)
+        created = body.get("dateCreated")
         if not isinstance(label, str) or not label or not isinstance(active, bool):
-            raise ValueError("expected {'label': non-empty string, 'isActive': true|false}")
-        key = self._state.create_key(org, project, label=label, is_active=active)
+            raise ValueError("expected {'label': non-empty string, 'isActive': true|false, 'dateCreated'?: ISO time}")
+        backdated = None if created is None else parse_timestamp(str(created), where="dateCreated")
+        key = self._state.create_key(org, project, label=label, is_active=active, date_created=backdated)
         organization = self._state.organization(org)
         assert organization is not None  # create_key succeeded, so it exists
         return json_response(201, key_json(key, organization))
@@ -88,6 +95,10 @@ class AdminApi:
         organization = self._state.organization(org)
         assert organization is not None
         return json_response(200, key_json(key, organization))
+
+    def _set_traffic(self, request: Request, org: str, project: str) -> Response:
+        self._state.set_traffic(org, project, parse_traffic(request.json()))
+        return json_response(200, {"status": "ok"})
 
     def _add_fault(self, request: Request) -> Response:
         parsed = parse_fault_request(request.json())

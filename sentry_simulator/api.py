@@ -17,8 +17,9 @@ from urllib.parse import unquote, urlencode
 from .messages import Request, Response, detail_response, json_array_response, json_response
 from .pagination import DEFAULT_PER_PAGE, KEYS_DEFAULT_PER_PAGE, InvalidPagination, paginate, parse_per_page
 from .serializers import key_json, key_json_bytes, project_detail_json, project_summary_json_bytes
-from .state import Organization, Project, SimulatorState, Team
-from .stats import InvalidStatsQuery, parse_stats_query, stats_series
+from .state import Key, Organization, Project, SimulatorState, Team
+from .stats import InvalidStatsQuery, StatsQuery, parse_stats_query, stats_series
+from .traffic import key_stats_series, project_totals
 
 __all__ = ["OPERATIONS", "SentryApi"]
 
@@ -58,6 +59,8 @@ class _Route:
     template: str  # the OpenAPI path, for contract tests
     pattern: re.Pattern[str]
     handler: Handler
+    # Served by Sentry but absent from its public API schema (so from the contract tests).
+    private: bool = False
 
 
 class SentryApi:
@@ -156,12 +159,17 @@ class SentryApi:
         )
 
     def _get_project_key(self, call: _Call, args: Sequence[str]) -> Response:
+        organization, _, key = self._key(call, args)
+        return json_response(200, key_json(key, organization))
+
+    def _key(self, call: _Call, args: Sequence[str]) -> tuple[Organization, Project, Key]:
+        """The key of a `.../keys/{key_id}/...` path: 404 for any part that does not exist, then the scope."""
         organization, project = self._project(args[0], args[1])
         call.require("project")
         key = self._state.project_key(organization.slug, project.slug, args[2])
         if key is None:
             raise _ApiError(404, NOT_FOUND)
-        return json_response(200, key_json(key, organization))
+        return organization, project, key
 
     def _list_organization_project_keys(self, call: _Call, args: Sequence[str]) -> Response:
         organization = self._organization(args[0])
@@ -202,6 +210,9 @@ class SentryApi:
             )
         except InvalidStatsQuery as exc:
             raise _ApiError(400, str(exc)) from exc
+        if self._state.has_scripted_traffic(organization.slug, project.slug):
+            traffic = self._state.key_traffic(organization.slug, project.slug)
+            return json_response(200, project_totals(query, traffic, now=time.time()))
         silent_since = (
             self._state.last_key_change(organization.slug, project.slug)
             if project.silent_after_key_change
@@ -211,6 +222,25 @@ class SentryApi:
             query, events_per_hour=project.events_per_hour, created=project.date_created, silent_since=silent_since
         )
         return json_response(200, series)
+
+    def _get_project_key_stats(self, call: _Call, args: Sequence[str]) -> Response:
+        """ProjectKeyStatsEndpoint: the key by its public id; `resolution` defaults to a day, as there."""
+        organization, project, key = self._key(call, args)
+        query = self._key_stats_query(call.request)
+        traffic = next(t for t in self._state.key_traffic(organization.slug, project.slug) if t.key_id == key.id)
+        return json_response(200, key_stats_series(query, traffic.segments, now=time.time()))
+
+    @staticmethod
+    def _key_stats_query(request: Request) -> StatsQuery:
+        param = request.param
+        try:
+            return parse_stats_query(
+                stat=None, since=param("since"), until=param("until"),
+                resolution=param("resolution") or "1d", now=time.time(),
+            )
+        except InvalidStatsQuery as exc:
+            # Sentry folds every bad parameter of this endpoint into one message.
+            raise _ApiError(400, "Invalid request data") from exc
 
 
 def _matches_query(project: Project, query: str) -> bool:
@@ -231,10 +261,10 @@ def _matches_query(project: Project, query: str) -> bool:
 _SEGMENT = r"([^/]+)"
 
 
-def _route(operation_id: str, template: str, handler: Handler) -> _Route:
+def _route(operation_id: str, template: str, handler: Handler, *, private: bool = False) -> _Route:
     pattern = re.escape(template)
     pattern = re.sub(r"\\\{[a-z_]+\\\}", _SEGMENT, pattern)
-    return _Route(operation_id, template, re.compile(f"^{pattern}$"), handler)
+    return _Route(operation_id, template, re.compile(f"^{pattern}$"), handler, private)
 
 
 _ROUTES: tuple[_Route, ...] = (
@@ -246,6 +276,10 @@ _ROUTES: tuple[_Route, ...] = (
            SentryApi._get_project_key),
     _route("listProjectStats", "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}/stats/",
            SentryApi._list_project_stats),
+    # What Sentry's Client Keys page reads; private, so in no public schema.
+    _route("getProjectKeyStats",
+           "/api/0/projects/{organization_id_or_slug}/{project_id_or_slug}/keys/{key_id}/stats/",
+           SentryApi._get_project_key_stats, private=True),
     _route("listOrganizationProjectKeys", "/api/0/organizations/{organization_id_or_slug}/project-keys/",
            SentryApi._list_organization_project_keys),
     _route("listOrganizationProjects", "/api/0/organizations/{organization_id_or_slug}/projects/",
@@ -255,7 +289,7 @@ _ROUTES: tuple[_Route, ...] = (
 )
 
 # (operationId, OpenAPI path template) of every operation served, all GET.
-OPERATIONS: tuple[tuple[str, str], ...] = tuple((r.operation_id, r.template) for r in _ROUTES)
+OPERATIONS: tuple[tuple[str, str], ...] = tuple((r.operation_id, r.template) for r in _ROUTES if not r.private)
 
 
 def _match(path: str) -> tuple[_Route | None, tuple[str, ...]]:

@@ -87,7 +87,7 @@ def _dsn_json(key: Key, organization: Organization) -> dict[str, str]:
         "minidump": f"{api}/minidump/?sentry_key={public}",
         "nel": f"{api}/nel/?sentry_key={public}",
         "unreal": f"{api}/unreal/{public}/",
-        "crons": f"{api}/crons/___MONITOR_SLUG___/{public}/",
+        "crons": f"{api}/cron/___MONITOR_SLUG___/{public}/",
         "cdn": f"https://{_CDN_HOST}/{public}.min.js",
         "playstation": f"{api}/playstation/?sentry_key={public}",
         "integration": f"{api}/integration/",

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 
+from .traffic import KeyTraffic, TrafficSegment
 from .seed import (
     KeySeed,
     OrganizationSeed,
@@ -106,6 +107,8 @@ class SimulatorState:
         self._orgs_by_id: dict[int, str] = {}
         self._tokens: dict[str, frozenset[str]] = {}
         self._next_seq = 0
+        # Scripted per-key traffic by (organization slug, project slug); see traffic.py.
+        self._traffic: dict[tuple[str, str], dict[str, tuple[TrafficSegment, ...]]] = {}
         self.reset()
 
     @property
@@ -122,6 +125,7 @@ class SimulatorState:
                 self._orgs[org_seed.slug] = record
                 self._orgs_by_id[org_seed.id] = org_seed.slug
             self._tokens = {t.token: t.scopes for t in self._seed.tokens}
+            self._traffic = {}
 
     # -- lookups ---------------------------------------------------------------
 
@@ -194,10 +198,61 @@ class SimulatorState:
                 return None
             return max(k.date_created for k in record.keys)
 
+    def key_traffic(self, org_ref: str, project_ref: str) -> list[KeyTraffic]:
+        """Every key's traffic segments: the scripted ones, else the project's rate on its newest key."""
+        with self._lock:
+            record = self._project_record(org_ref, project_ref)
+            org = self._org_record(org_ref)
+            if record is None or org is None:
+                return []
+            scripted = self._traffic.get((org.organization.slug, record.project.slug))
+            if scripted is not None:
+                return [KeyTraffic(key.id, scripted.get(key.id, ())) for key in record.keys]
+            return _default_traffic(record)
+
+    def has_scripted_traffic(self, org_ref: str, project_ref: str) -> bool:
+        with self._lock:
+            record = self._project_record(org_ref, project_ref)
+            org = self._org_record(org_ref)
+            return record is not None and org is not None and (
+                (org.organization.slug, record.project.slug) in self._traffic
+            )
+
     # -- mutations (admin API) -------------------------------------------------
 
-    def create_key(self, org_ref: str, project_ref: str, *, label: str, is_active: bool = True) -> Key:
-        """A rotation: the new key is strictly newer than every key the project has."""
+    def set_traffic(
+        self, org_ref: str, project_ref: str, per_key: Mapping[str, tuple[TrafficSegment, ...]]
+    ) -> None:
+        """Script the project's traffic key by key; an empty mapping goes back to the default."""
+        with self._lock:
+            org = self._org_record(org_ref)
+            record = self._project_record(org_ref, project_ref)
+            if org is None or record is None:
+                raise UnknownResource(f"no project {project_ref!r} in organization {org_ref!r}")
+            known = {key.id for key in record.keys}
+            unknown = sorted(set(per_key) - known)
+            if unknown:
+                raise UnknownResource(f"no key {unknown[0]!r} in project {project_ref!r}")
+            where = (org.organization.slug, record.project.slug)
+            if per_key:
+                self._traffic[where] = dict(per_key)
+            else:
+                self._traffic.pop(where, None)
+
+    def create_key(
+        self,
+        org_ref: str,
+        project_ref: str,
+        *,
+        label: str,
+        is_active: bool = True,
+        date_created: datetime | None = None,
+    ) -> Key:
+        """A rotation: the new key is strictly newer than every key the project has.
+
+        `date_created` backdates it (never before the project's newest key), so
+        tests can replay a rotation that started hours ago.
+        """
         with self._lock:
             org = self._org_record(org_ref)
             record = self._project_record(org_ref, project_ref)
@@ -216,7 +271,7 @@ class SimulatorState:
                 secret=derive_key_part("secret", *args),
                 project_id=record.project.id,
                 is_active=is_active,
-                date_created=max(now, newest + timedelta(milliseconds=1)),
+                date_created=max(date_created or now, newest + timedelta(milliseconds=1)),
                 rate_limit=None,
                 seq=self._take_seq(),
             )
@@ -285,6 +340,24 @@ class SimulatorState:
             teams_by_id={t.id: t.slug for t in seed.teams},
             team_projects={t.slug: t.project_slugs for t in seed.teams},
         )
+
+
+def _default_traffic(record: _ProjectRecord) -> list[KeyTraffic]:
+    """Each key gets the project's rate from its creation until the next key appears.
+
+    A `silentAfterKeyChange` project gets nothing once its newest key exists.
+    """
+    project = record.project
+    ordered = sorted(record.keys, key=lambda k: (k.date_created, k.seq))
+    traffic: list[KeyTraffic] = []
+    for index, key in enumerate(ordered):
+        start = max(key.date_created, project.date_created).timestamp()
+        following = ordered[index + 1].date_created.timestamp() if index + 1 < len(ordered) else None
+        if following is None and project.silent_after_key_change:
+            following = start
+        segment = TrafficSegment(since=start, until=following, accepted=project.events_per_hour)
+        traffic.append(KeyTraffic(key.id, (segment,)))
+    return traffic
 
 
 def _project_from_seed(seed: ProjectSeed, teams: tuple[Team, ...]) -> Project:

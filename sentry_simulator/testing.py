@@ -23,6 +23,7 @@ from urllib.parse import quote
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,18 @@ class SimulatorAdmin:
             "POST", f"projects/{_q(org)}/{_q(project)}/keys", {"label": label, "isActive": active}
         )
         return result
+
+    def create_key(
+        self, org: str, project: str, label: str, *, created: datetime, active: bool = True
+    ) -> dict[str, Any]:
+        """A rotation that began at `created` (in the past): replays hours of it in a test."""
+        payload = {"label": label, "isActive": active, "dateCreated": created.isoformat()}
+        result: dict[str, Any] = self._call("POST", f"projects/{_q(org)}/{_q(project)}/keys", payload)
+        return result
+
+    def set_traffic(self, org: str, project: str, keys: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
+        """Scripts events per key (see traffic.py); `{}` goes back to the project's default."""
+        self._call("PUT", f"projects/{_q(org)}/{_q(project)}/traffic", {"keys": keys})
 
     def set_key_active(self, org: str, project: str, key_id: str, active: bool) -> dict[str, Any]:
         result: dict[str, Any] = self._call(

@@ -860,3 +860,42 @@ def test_a_vault_credential_pulumi_stores_in_plain_text_is_refused(auth: dict[st
 def test_the_vault_part_parses_without_any_sentry_setting() -> None:
     vault = parse_vault_settings({"vault": {"mount": "kv", "onDelete": "retain"}}, {"VAULT_ADDR": "http://127.0.0.1:8200"})
     assert (vault.mount, vault.on_delete, vault.address) == ("kv", "retain", "http://127.0.0.1:8200")
+
+
+# -- dsnForms ----------------------------------------------------------------------------------
+
+
+def test_dsn_forms_default_to_the_public_dsn_alone_and_a_project_list_replaces_the_stacks() -> None:
+    plain = parse(BASE)
+    assert plain.dsn_forms == () and plain.dsn_forms_for(plain.projects[0]) == ()
+
+    settings = parse({
+        **BASE,
+        "dsnForms": ["csp", "cdn"],
+        "projects": ["web", {"slug": "api", "dsnForms": ["otlp_traces"]}, {"slug": "worker", "dsnForms": []}],
+    })
+    web, api, worker = settings.projects
+    assert settings.dsn_forms_for(web) == ("csp", "cdn")
+    assert settings.dsn_forms_for(api) == ("otlp_traces",)
+    assert settings.dsn_forms_for(worker) == ()
+
+
+@pytest.mark.parametrize(
+    ("forms", "expected"),
+    [
+        (["secret"], "dsnForms[0]: 'secret' is never published"),
+        (["public"], "dsnForms[0]: 'public' is always published, as the field `dsn`"),
+        (["otlp-traces"], "dsnForms[0]: 'otlp-traces' is not a DSN form; did you mean 'otlp_traces'?"),
+        (["csp", "csp"], "dsnForms[1]: 'csp' is listed twice"),
+        ("csp", "dsnForms: 'csp' is not a list"),
+    ],
+    ids=["secret", "public", "typo", "twice", "not-a-list"],
+)
+def test_invalid_dsn_forms_are_refused_naming_the_entry(forms: Any, expected: str) -> None:
+    (problem,) = problems_of({**BASE, "dsnForms": forms})
+    assert problem.startswith(expected)
+
+
+def test_a_projects_invalid_dsn_forms_name_the_project_entry() -> None:
+    problems = problems_of({**BASE, "projects": [{"slug": "web", "dsnForms": ["cnd"]}]})
+    assert problems == ["projects[0].dsnForms[0]: 'cnd' is not a DSN form; did you mean 'cdn'?"]

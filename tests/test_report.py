@@ -8,6 +8,7 @@ import os
 import struct
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,8 +21,11 @@ from sentry_dsn_sync.config import Secret
 from sentry_dsn_sync.report import (
     EXIT_ERROR,
     EXIT_OK,
+    EXIT_OLD_KEY_TRAFFIC,
     EXIT_SILENT,
     EXIT_USAGE,
+    HOUR,
+    Pacer,
     PublishedKey,
     build_report,
     main,
@@ -57,11 +61,17 @@ def env_for(sim: RunningSimulator, **overrides: str) -> dict[str, str]:
     return {name: value for name, value in env.items() if value}
 
 
-def newest_active_key(sim: RunningSimulator, project: str) -> dict[str, Any]:
-    """The key the producer stack would publish, read straight from Sentry's API (the test's own view)."""
+def sentry_keys(sim: RunningSimulator, project: str) -> list[dict[str, Any]]:
+    """The project's keys, read straight from Sentry's API (the test's own view)."""
     response = httpx.get(f"{sim.url}api/0/projects/acme/{project}/keys/", headers={"Authorization": f"Bearer {TOKEN}"})
     response.raise_for_status()
-    active = [key for key in response.json() if key["isActive"]]
+    keys: list[dict[str, Any]] = response.json()
+    return keys
+
+
+def newest_active_key(sim: RunningSimulator, project: str) -> dict[str, Any]:
+    """The key the producer stack would publish."""
+    active = [key for key in sentry_keys(sim, project) if key["isActive"]]
     return max(active, key=lambda key: (key["dateCreated"], int(key["id"], 16)))
 
 
@@ -86,17 +96,22 @@ def write_outputs(tmp_path: Path, outputs: dict[str, Any]) -> Path:
     return path
 
 
-def table_rows(stdout: str) -> dict[str, list[str]]:
-    """The table's rows by project, split on the column gaps."""
+def table_rows(stdout: str) -> dict[tuple[str, str], list[str]]:
+    """The table's rows by (project, key id), split on the column gaps."""
     lines = stdout.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("PROJECT"))
-    rows: dict[str, list[str]] = {}
+    rows: dict[tuple[str, str], list[str]] = {}
     for line in lines[header + 1 :]:
         if not line.strip():
             break
         cells = [cell.strip() for cell in line.split("  ") if cell.strip()]
-        rows[cells[0]] = cells
+        rows[(cells[0], cells[1])] = cells
     return rows
+
+
+def published_row(stdout: str, project: str) -> list[str]:
+    (row,) = [cells for (slug, _), cells in table_rows(stdout).items() if slug == project and cells[3] == "yes"]
+    return row
 
 
 def sentry_client(sim: RunningSimulator) -> SentryClient:
@@ -125,7 +140,7 @@ def png_size(data: bytes) -> tuple[int, int]:
 # -- the table -----------------------------------------------------------------
 
 
-def test_table_shows_each_published_key_its_creation_and_the_last_days_counts(
+def test_table_shows_every_active_key_with_the_published_one_marked_and_its_days_counts(
     simulator: RunningSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     outputs = stack_outputs(simulator, ["web", "api", "worker"])
@@ -134,28 +149,32 @@ def test_table_shows_each_published_key_its_creation_and_the_last_days_counts(
     out = capsys.readouterr().out
     assert code == EXIT_OK
     rows = table_rows(out)
-    assert sorted(rows) == ["api", "web", "worker"]
     web = outputs["projects"]["web"]
-    # web publishes its newer key, created 2025-06-01 08:30; 240 events an hour over 24 hours.
-    assert rows["web"] == [
-        "web", web["keyId"], "2025-06-01 08:30", str(240 * 24), "0", "ok", web["dsn"]
-    ]
-    assert rows["api"][2:6] == ["2024-09-15 12:00", str(600 * 24), "0", "ok"]
-    assert rows["worker"][3] == str(90 * 24)
-    assert "SILENT" not in out
+    # web publishes its newer key (2025-06-01 08:30): every event of the window is on it,
+    # 240 an hour for the 23 whole hours and the current hour up to now.
+    published = rows[("web", web["keyId"])]
+    assert published[2:5] == ["Rotation 2025-06", "yes", "2025-06-01 08:30"]
+    assert 240 * 23 <= int(published[5]) <= 240 * 24 and published[5] == published[6]
+    assert published[7:9] == ["0", "0"] and published[10] == "ok"
+    # Its older key is still active but idle: listed, not published, nothing on it.
+    (old,) = [cells for (slug, key), cells in rows.items() if slug == "web" and key != web["keyId"]]
+    assert old[2:4] == ["Default", "no"] and old[5:11] == ["0", "0", "0", "0", "0", "ok"]
+    # api's inactive Legacy key is not listed: only active keys and the published one.
+    assert [key for slug, key in rows if slug == "api"] == [outputs["projects"]["api"]["keyId"]]
+    assert f"DSN web: {web['dsn']}" in out
+    assert "SILENT" not in out and "NOT YET SAFE" not in out
 
 
-def test_a_project_that_received_nothing_since_its_key_changed_is_flagged(
+def test_a_published_key_that_received_nothing_since_it_was_created_is_flagged_silent(
     simulator: RunningSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     outputs = write_outputs(tmp_path, stack_outputs(simulator, ["mobile", "worker"]))
     code = main(["report", "--outputs", str(outputs)], env=env_for(simulator))
 
     out = capsys.readouterr().out
-    rows = table_rows(out)
     assert code == EXIT_OK, "flagging is information unless --fail-on-silent asks otherwise"
-    assert rows["mobile"][3:6] == ["0", "0", "SILENT since key change"]
-    assert rows["worker"][5] == "ok"
+    assert published_row(out, "mobile")[5:11] == ["0", "0", "0", "0", "0", "SILENT since created"]
+    assert published_row(out, "worker")[10] == "ok"
     assert "SILENT: mobile received no events since the published key was created" in out
 
 
@@ -169,20 +188,23 @@ def test_fail_on_silent_turns_a_flag_into_exit_code_3_for_pipelines(
     assert main(["report", "--outputs", str(healthy), "--fail-on-silent"], env=env_for(simulator)) == EXIT_OK
 
 
-def test_silence_counts_from_the_rotation_even_when_the_day_still_had_events(demo_seed: dict[str, Any]) -> None:
-    # mobile rotated at 07:30: events until then, nothing after (its senders kept the old DSN).
-    add_key(demo_seed, "mobile", created="2025-10-10T07:30:00Z")
+def test_silence_counts_from_the_rotation_while_the_old_key_had_the_days_events(demo_seed: dict[str, Any]) -> None:
+    # mobile rotated at 07:00: events on the old key until then, nothing after (its senders kept a dead DSN).
+    add_key(demo_seed, "mobile", created="2025-10-10T07:00:00Z")
     with running_simulator(demo_seed) as sim, sentry_client(sim) as client:
         report = build_report(SentryApi(client), "acme", published_now(sim, "mobile", "web"), now=NOW)
 
     mobile, web = report.projects
     assert report.since == datetime(2025, 10, 9, 13, 0, tzinfo=UTC)
-    # 13:00 yesterday up to the 07:00 bucket the rotation fell into: 19 hours at 45 an hour.
-    assert mobile.received == 19 * 45
-    assert mobile.received_since_key_change == 0 and mobile.silent
-    assert mobile.key_created == datetime(2025, 10, 10, 7, 30, tzinfo=UTC)
-    assert len(mobile.hourly_received) == 24
+    new, old = mobile.keys
+    assert new.published and new.created == datetime(2025, 10, 10, 7, 0, tzinfo=UTC)
+    assert new.total == 0 and new.since_created == 0 and mobile.silent
+    # 13:00 yesterday up to the rotation at 07:00: 18 hours at 45 an hour, all on the old key.
+    assert not old.published and old.total == 18 * 45 and old.recent == 0
+    assert old.flags == () and mobile.flags == ("silent",)
+    assert len(new.hourly) == 24
     assert not web.silent and report.silent_projects == ("mobile",)
+    assert report.old_keys_in_use == ()
 
 
 def test_a_key_created_this_hour_is_not_judged_yet(demo_seed: dict[str, Any]) -> None:
@@ -191,8 +213,91 @@ def test_a_key_created_this_hour_is_not_judged_yet(demo_seed: dict[str, Any]) ->
         report = build_report(SentryApi(client), "acme", published_now(sim, "mobile"), now=NOW)
 
     (mobile,) = report.projects
-    assert mobile.received_since_key_change is None
-    assert not mobile.silent and mobile.flags == ()
+    assert mobile.published.since_created is None
+    assert not mobile.silent and mobile.published.flags == ()
+
+
+def test_an_old_key_still_receiving_events_is_flagged_and_gates_with_exit_4(
+    simulator: RunningSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outputs = stack_outputs(simulator, ["web"])
+    new_id = outputs["projects"]["web"]["keyId"]
+    (old_id,) = [k["id"] for k in sentry_keys(simulator, "web") if k["id"] != new_id]
+    now = time.time()
+    # Half the senders moved to the new key three hours ago; the rest still use the old one.
+    simulator.admin.set_traffic("acme", "web", {
+        old_id: [{"since": now - 30 * HOUR, "until": now - 3 * HOUR, "accepted": 100},
+                 {"since": now - 3 * HOUR, "until": None, "accepted": 40, "dropped": 10}],
+        new_id: [{"since": now - 3 * HOUR, "until": None, "accepted": 50, "filtered": 5}],
+    })
+    path = str(write_outputs(tmp_path, outputs))
+
+    assert main(["report", "--outputs", path, "--fail-on-old-key-traffic"], env=env_for(simulator)) == 4
+    out = capsys.readouterr().out
+    old = table_rows(out)[("web", old_id)]
+    assert old[3] == "no" and old[10] == "STILL RECEIVING"
+    assert int(old[8]) > 0 and int(old[9]) > 0, "dropped events and recent traffic are both shown"
+    assert table_rows(out)[("web", new_id)][10] == "ok"
+    assert f"NOT YET SAFE TO DEACTIVATE: web key {old_id}" in out
+    # Information only without the gate.
+    assert main(["report", "--outputs", path], env=env_for(simulator)) == EXIT_OK
+    capsys.readouterr()
+
+    # The old key's senders are gone since three hours: outside the last two hours, so safe.
+    simulator.admin.set_traffic("acme", "web", {
+        old_id: [{"since": now - 30 * HOUR, "until": now - 3 * HOUR, "accepted": 100}],
+        new_id: [{"since": now - 3 * HOUR, "until": None, "accepted": 90}],
+    })
+    assert main(["report", "--outputs", path, "--fail-on-old-key-traffic"], env=env_for(simulator)) == EXIT_OK
+    assert table_rows(capsys.readouterr().out)[("web", old_id)][10] == "ok"
+    # A longer idle window still sees its traffic.
+    assert main(
+        ["report", "--outputs", path, "--fail-on-old-key-traffic", "--idle-hours", "5"], env=env_for(simulator)
+    ) == 4
+
+
+def test_without_per_key_stats_project_totals_stand_in_and_the_output_says_so(
+    simulator: RunningSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outputs = stack_outputs(simulator, ["web", "worker"])
+    web_key = outputs["projects"]["web"]["keyId"]
+    # An older self-hosted Sentry: no per-key stats endpoint for web's keys.
+    simulator.admin.inject_fault(status=404, count=None, path_contains=f"/keys/{web_key}/stats/")
+    path = str(write_outputs(tmp_path, outputs))
+
+    code = main(["report", "--outputs", path, "--json"], env=env_for(simulator))
+
+    assert code == EXIT_OK
+    document = json.loads(capsys.readouterr().out)
+    web, worker = document["projects"]
+    assert web["statsSource"] == "project" and "per-key stats not available" in web["note"]
+    assert "HTTP 404" in web["note"]
+    assert 240 * 23 <= web["projectTotals"]["received"] <= 240 * 24
+    assert [key["total"] for key in web["keys"]] == [None, None]
+    # The old key's traffic cannot be told apart, so the deactivation gate stays shut.
+    assert web["flags"] == ["traffic-unknown"]
+    assert document["oldKeysInUse"] == [{"project": "web", "keyId": web["keys"][1]["keyId"]}]
+    assert worker["statsSource"] == "key" and worker["note"] is None
+    assert main(["report", "--outputs", path, "--fail-on-old-key-traffic"], env=env_for(simulator)) == 4
+    assert "NOTE web: per-key stats not available from this Sentry (HTTP 404)" in capsys.readouterr().out
+
+
+def test_json_has_one_object_per_project_and_key_with_flags(
+    simulator: RunningSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outputs = stack_outputs(simulator, ["mobile", "web"])
+    code = main(["report", "--outputs", str(write_outputs(tmp_path, outputs)), "--json"], env=env_for(simulator))
+
+    assert code == EXIT_OK
+    document = json.loads(capsys.readouterr().out)
+    assert document["organization"] == "acme" and document["silentProjects"] == ["mobile"]
+    mobile, web = document["projects"]
+    assert mobile["flags"] == ["silent"] and mobile["keys"][0]["flags"] == ["silent"]
+    assert [(k["published"], k["state"]) for k in web["keys"]] == [(True, "active"), (False, "active")]
+    first = web["keys"][0]
+    assert first["keyId"] == outputs["projects"]["web"]["keyId"] and first["created"] == "2025-06-01T08:30:00Z"
+    assert set(first["hourly"][0]) == {"ts", "total", "accepted", "filtered", "dropped"}
+    assert len(first["hourly"]) == 24 and first["total"] == sum(b["total"] for b in first["hourly"])
 
 
 def test_a_published_key_deactivated_or_deleted_since_is_called_out(
@@ -203,10 +308,59 @@ def test_a_published_key_deactivated_or_deleted_since_is_called_out(
     outputs["projects"]["api"]["keyId"] = "0" * 32
     code = main(["report", "--outputs", str(write_outputs(tmp_path, outputs))], env=env_for(simulator))
 
-    rows = table_rows(capsys.readouterr().out)
+    out = capsys.readouterr().out
     assert code == EXIT_OK
-    assert rows["web"][5] == "key inactive in Sentry"
-    assert rows["api"][2] == "-" and rows["api"][5] == "key not found in Sentry"
+    assert published_row(out, "web")[10] == "key inactive in Sentry"
+    api = published_row(out, "api")
+    assert api[1] == "0" * 32 and api[4] == "-" and api[10] == "key not found in Sentry"
+
+
+def test_pacer_spaces_calls_to_an_endpoints_budget_across_threads() -> None:
+    clock = [100.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    pacer = Pacer(20, clock=lambda: clock[0], sleep=sleep)
+    for _ in range(41):
+        pacer.wait()
+    # The first call goes at once; the next 40 are spaced a little over 1/20 s apart.
+    assert len(slept) == 40 and 0.05 < slept[0] < 0.055
+    assert 2.0 < max(slept) < 2.2
+    clock[0] += 10  # after a pause, the budget is back
+    slept.clear()
+    pacer.wait()
+    assert slept == []
+
+
+def test_report_stays_inside_sentrys_key_stats_budget(demo_seed: dict[str, Any], tmp_path: Path) -> None:
+    # Sentry allows 20 key-stats requests a second; here the whole API gets that budget,
+    # plus one for the project's key listing.
+    for index in range(30):
+        add_key(demo_seed, "worker", created=f"2025-09-01T{index % 24:02d}:{index // 24:02d}:00Z")
+    with running_simulator(demo_seed, rate_limit=21, rate_window=1) as sim, sentry_client(sim) as client:
+        sim.admin.reset_requests()
+        report = build_report(SentryApi(client), "acme", published_now(sim, "worker"), now=NOW)
+        counts = sim.admin.requests()["by_path"]
+
+    (worker,) = report.projects
+    assert len(worker.keys) == 31
+    # retry=1 attempt: a single 429 would have failed the report instead.
+    assert sum(n for path, n in counts.items() if path.endswith("/stats/")) == 31
+
+
+def test_version_and_help_name_the_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.startswith("sentry-dsn-sync 0.")
+    with pytest.raises(SystemExit):
+        main(["report", "--help"])
+    help_text = capsys.readouterr().out
+    assert "--fail-on-silent" in help_text and "--fail-on-old-key-traffic" in help_text
+    assert f"  {EXIT_SILENT}  --fail-on-silent" in help_text
+    assert f"  {EXIT_OLD_KEY_TRAFFIC}  --fail-on-old-key-traffic" in help_text
 
 
 # -- the chart -------------------------------------------------------------------
@@ -222,7 +376,7 @@ def test_png_is_a_real_chart_of_sensible_size(
     assert code == EXIT_OK
     assert f"chart written to {chart}" in capsys.readouterr().out
     data = chart.read_bytes()
-    assert png_size(data) == (1000, 500)
+    assert png_size(data) == (1000, 700)
     # A blank canvas compresses to a few KB; lines, labels and a legend cannot.
     assert 15_000 < len(data) < 1_000_000
 
@@ -341,7 +495,7 @@ def test_stack_outputs_are_read_with_pulumi_in_the_project_directory(
     code = main(["report", "--stack", "prod", "--cwd", str(project_dir)], env=env_for(simulator))
 
     assert code == EXIT_OK
-    assert "web" in table_rows(capsys.readouterr().out)
+    assert published_row(capsys.readouterr().out, "web")[3] == "yes"
     assert log.read_text().strip() == f"{project_dir} stack output --json --non-interactive --stack prod"
 
 
@@ -374,4 +528,5 @@ def test_outputs_can_be_piped_in_on_standard_input(
     monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(stack_outputs(simulator, ["billing"]))))
     code = main(["report", "--outputs", "-", "--hours", "3"], env=env_for(simulator))
     assert code == EXIT_OK
-    assert table_rows(capsys.readouterr().out)["billing"][3] == str(3 * 12)
+    # The last three hours, the current one up to now: at 12 an hour, between 24 and 36 events.
+    assert 2 * 12 <= int(published_row(capsys.readouterr().out, "billing")[5]) <= 3 * 12

@@ -1,14 +1,20 @@
-"""The rotation report: is every published DSN actually receiving events?
+"""The rotation report: which client key is each project's traffic really on?
 
-After a key rotation the producer stack publishes the new DSN, but nothing
-tells you whether the consumers redeployed with it. Sentry does: a project
-whose senders still use a deactivated key receives nothing from the moment the
-new key exists. This module reads what a stack published (its `projects`
-output), asks Sentry when each published key was created and how many events
-each project received and rejected over the last day, and flags every project
-that has been silent since its key changed.
+A rotation has four steps: create a new key, publish it, watch traffic move to
+it, retire the old key. This module carries the third and fourth: for every
+project a stack published (its `projects` output) it lists each active key,
+the published one marked, with the events Sentry saw on it over the last day
+(per-key stats, the endpoint Sentry's own Client Keys page reads), and flags
 
-    sentry-dsn-sync report --stack prod [--png received.png]
+* the published key when nothing arrived on it since it was created (the
+  consumers never redeployed with the new DSN), and
+* an unpublished active key that still receives events: not yet safe to
+  deactivate.
+
+Where Sentry does not serve per-key stats (older self-hosted releases answer
+403 or 404) the project's totals stand in, and the output says so.
+
+    sentry-dsn-sync report --stack prod [--json] [--png keys.png] [--fail-on-silent] [--fail-on-old-key-traffic]
     python -m sentry_dsn_sync.report --outputs outputs.json
 
 The Sentry token is only ever read from `SENTRY_AUTH_TOKEN`: a flag would put
@@ -18,12 +24,15 @@ it into shell history and process listings.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,14 +40,23 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sentry_dsn_sync.config import DEFAULT_SENTRY_URL, Secret
-from sentry_dsn_sync.errors import ConfigError, SentryDsnSyncError
-from sentry_dsn_sync.sentry import ProjectKey, SentryApi, SentryClient
+from sentry_dsn_sync.errors import (
+    ConfigError,
+    SentryDsnSyncError,
+    SentryError,
+    SentryNotFoundError,
+    SentryPermissionError,
+)
+from sentry_dsn_sync.sentry import KeyStatsBucket, ProjectKey, SentryApi, SentryClient
 
 __all__ = [
     "EXIT_ERROR",
     "EXIT_OK",
+    "EXIT_OLD_KEY_TRAFFIC",
     "EXIT_SILENT",
     "EXIT_USAGE",
+    "KeyReport",
+    "Pacer",
     "ProjectReport",
     "PublishedKey",
     "RotationReport",
@@ -48,22 +66,44 @@ __all__ = [
     "parse_outputs",
     "read_stack_outputs",
     "report_main",
+    "to_json",
     "write_chart",
 ]
 
 EXIT_OK = 0
 EXIT_ERROR = 1  # Sentry or pulumi failed; the message says which and why
 EXIT_USAGE = 2  # bad flags, settings or outputs (argparse uses 2 as well)
-EXIT_SILENT = 3  # only with --fail-on-silent: at least one project is flagged
+EXIT_SILENT = 3  # only with --fail-on-silent: a published key received nothing since it was created
+EXIT_OLD_KEY_TRAFFIC = 4  # only with --fail-on-old-key-traffic: an unpublished active key is still in use
 
 HOUR = 3600
 DEFAULT_HOURS = 24
+DEFAULT_IDLE_HOURS = 2
 _MAX_HOURS = 24 * 30  # Sentry keeps hourly stats for about that long
 # Enough parallel projects to hide latency at hundreds of projects; the
 # client still lowers it to Sentry's concurrent limit.
 _WORKERS = 8
+# Sentry's own budgets for these endpoints (requests a second, per user and
+# organization); the report stays under them instead of collecting 429s.
+KEY_STATS_PER_SECOND = 20
+PROJECT_STATS_PER_SECOND = 5
 
 KeyState = Literal["active", "inactive", "missing"]
+StatsSource = Literal["key", "project"]
+
+# Flag codes (in --json) and how the table words them.
+SILENT = "silent"
+STILL_RECEIVING = "still-receiving"
+TRAFFIC_UNKNOWN = "traffic-unknown"
+KEY_INACTIVE = "key-inactive"
+KEY_MISSING = "key-missing"
+_FLAG_TEXT = {
+    SILENT: "SILENT since created",
+    STILL_RECEIVING: "STILL RECEIVING",
+    TRAFFIC_UNKNOWN: "traffic unknown",
+    KEY_INACTIVE: "key inactive in Sentry",
+    KEY_MISSING: "key not found in Sentry",
+}
 
 
 @dataclass(frozen=True)
@@ -76,35 +116,84 @@ class PublishedKey:
 
 
 @dataclass(frozen=True)
-class ProjectReport:
-    """One row of the report: the published key, what Sentry knows about it, and the project's traffic."""
+class KeyReport:
+    """One client key of a project and the events Sentry saw on it; counts are None without per-key stats."""
 
-    project: str
     key_id: str
-    dsn: str
-    key_state: KeyState
-    key_created: datetime | None
-    received: int
-    rejected: int
-    # Received events in the hours that started after the key was created;
-    # None while no such hour lies inside the window (a key minutes old).
-    received_since_key_change: int | None
-    hourly_received: tuple[tuple[int, int], ...]
-
-    @property
-    def silent(self) -> bool:
-        """Nothing arrived since the published key appeared: senders likely still use an old key."""
-        return self.received_since_key_change == 0
+    label: str
+    published: bool
+    state: KeyState
+    created: datetime | None
+    total: int | None
+    accepted: int | None
+    filtered: int | None
+    dropped: int | None
+    # Events in the whole hours after the key was created; None while no such
+    # hour lies inside the window (a key minutes old) or without per-key stats.
+    since_created: int | None
+    # Events in the last `idle_hours` hours, the current one included.
+    recent: int | None
+    hourly: tuple[KeyStatsBucket, ...]
 
     @property
     def flags(self) -> tuple[str, ...]:
         found: list[str] = []
-        if self.silent:
-            found.append("SILENT since key change")
-        if self.key_state == "inactive":
-            found.append("key inactive in Sentry")
-        elif self.key_state == "missing":
-            found.append("key not found in Sentry")
+        if self.published and self.since_created == 0:
+            found.append(SILENT)
+        if not self.published and self.state == "active":
+            if self.recent is None:
+                found.append(TRAFFIC_UNKNOWN)
+            elif self.recent > 0:
+                found.append(STILL_RECEIVING)
+        if self.state == "inactive":
+            found.append(KEY_INACTIVE)
+        elif self.state == "missing":
+            found.append(KEY_MISSING)
+        return tuple(found)
+
+
+@dataclass(frozen=True)
+class ProjectTotals:
+    """The project's own stats: what stands in where Sentry serves no per-key stats."""
+
+    received: int
+    rejected: int
+    received_since_key_change: int | None
+    hourly_received: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class ProjectReport:
+    project: str
+    key_id: str
+    dsn: str
+    stats_source: StatsSource
+    # Why per-key stats are missing, for the output; None when they are there.
+    note: str | None
+    keys: tuple[KeyReport, ...]
+    totals: ProjectTotals | None = None
+
+    @property
+    def published(self) -> KeyReport:
+        return next(key for key in self.keys if key.published)
+
+    @property
+    def silent(self) -> bool:
+        """Nothing arrived since the published key appeared: senders likely still use an old key."""
+        if self.totals is not None:
+            return self.totals.received_since_key_change == 0
+        return SILENT in self.published.flags
+
+    @property
+    def old_keys_in_use(self) -> tuple[KeyReport, ...]:
+        """Unpublished active keys still receiving events, or whose traffic cannot be told apart."""
+        return tuple(k for k in self.keys if STILL_RECEIVING in k.flags or TRAFFIC_UNKNOWN in k.flags)
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        found = [SILENT] if self.silent else []
+        for key in self.keys:
+            found.extend(flag for flag in key.flags if flag not in found and flag != SILENT)
         return tuple(found)
 
 
@@ -113,11 +202,16 @@ class RotationReport:
     organization: str
     since: datetime
     until: datetime
+    idle_hours: int
     projects: tuple[ProjectReport, ...]
 
     @property
     def silent_projects(self) -> tuple[str, ...]:
         return tuple(row.project for row in self.projects if row.silent)
+
+    @property
+    def old_keys_in_use(self) -> tuple[tuple[str, KeyReport], ...]:
+        return tuple((row.project, key) for row in self.projects for key in row.old_keys_in_use)
 
 
 # -- what the stack published -------------------------------------------------
@@ -197,6 +291,38 @@ def _read_outputs_file(path: str) -> Any:
 # -- what Sentry says ---------------------------------------------------------
 
 
+class Pacer:
+    """Spaces calls to one endpoint at most `per_second` apart, across threads.
+
+    Sentry limits its stats endpoints per user and organization (project
+    stats 5/s, key stats 20/s); a report over hundreds of keys would
+    otherwise spend its time in 429s and retries.
+    """
+
+    def __init__(
+        self,
+        per_second: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        # 5% slack: Sentry counts in whole-second windows on its own clock, and
+        # exactly 1/rate apart can put one call too many into a window.
+        self._interval = 1.05 / per_second
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._next = float("-inf")
+
+    def wait(self) -> None:
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next)
+            self._next = slot + self._interval
+        if slot > now:
+            self._sleep(slot - now)
+
+
 def report_window(now: datetime, *, hours: int = DEFAULT_HOURS) -> tuple[datetime, datetime]:
     """`hours` hourly buckets ending with the current, partial hour.
 
@@ -207,6 +333,42 @@ def report_window(now: datetime, *, hours: int = DEFAULT_HOURS) -> tuple[datetim
     return current_hour - timedelta(hours=hours - 1), now
 
 
+@dataclass(frozen=True)
+class _Window:
+    since: datetime
+    until: datetime
+    idle_hours: int
+
+    @property
+    def recent_start(self) -> float:
+        """Start of the buckets that count as "recent": the last `idle_hours`, the current one included."""
+        current_hour = self.until.replace(minute=0, second=0, microsecond=0)
+        return (current_hour - timedelta(hours=self.idle_hours - 1)).timestamp()
+
+
+class _StatsReader:
+    """Reads stats for the report, paced per endpoint, from one API client."""
+
+    def __init__(self, api: SentryApi, organization: str, window: _Window) -> None:
+        self.api = api
+        self.organization = organization
+        self.window = window
+        self._key_pacer = Pacer(KEY_STATS_PER_SECOND)
+        self._project_pacer = Pacer(PROJECT_STATS_PER_SECOND)
+
+    def key_stats(self, project: str, key_id: str) -> list[KeyStatsBucket]:
+        self._key_pacer.wait()
+        return self.api.get_project_key_stats(
+            self.organization, project, key_id, since=self.window.since, until=self.window.until
+        )
+
+    def project_stats(self, project: str, stat: Literal["received", "rejected"]) -> list[tuple[int, int]]:
+        self._project_pacer.wait()
+        return self.api.get_project_stats(
+            self.organization, project, stat=stat, since=self.window.since, until=self.window.until
+        )
+
+
 def build_report(
     api: SentryApi,
     organization: str,
@@ -214,47 +376,98 @@ def build_report(
     *,
     now: datetime,
     hours: int = DEFAULT_HOURS,
+    idle_hours: int = DEFAULT_IDLE_HOURS,
 ) -> RotationReport:
-    """Ask Sentry about every published key, a few projects at a time."""
+    """Ask Sentry about every key of every published project, a few projects at a time."""
     since, until = report_window(now, hours=hours)
-
-    def one(entry: PublishedKey) -> ProjectReport:
-        return _project_report(api, organization, entry, since=since, until=until)
-
+    reader = _StatsReader(api, organization, _Window(since, until, idle_hours))
     with ThreadPoolExecutor(max_workers=min(_WORKERS, max(1, len(published)))) as pool:
-        rows = tuple(pool.map(one, published))
-    return RotationReport(organization=organization, since=since, until=until, projects=rows)
+        rows = tuple(pool.map(lambda entry: _project_report(reader, entry), published))
+    return RotationReport(
+        organization=organization, since=since, until=until, idle_hours=idle_hours, projects=rows
+    )
 
 
-def _project_report(
-    api: SentryApi, organization: str, entry: PublishedKey, *, since: datetime, until: datetime
-) -> ProjectReport:
+def _project_report(reader: _StatsReader, entry: PublishedKey) -> ProjectReport:
     # status=None: the published key may have been deactivated since, and that is worth showing.
-    keys = api.list_project_keys(organization, entry.project, status=None)
-    key = next((k for k in keys if k.id == entry.key_id), None)
-    received = api.get_project_stats(organization, entry.project, stat="received", since=since, until=until)
-    rejected = api.get_project_stats(organization, entry.project, stat="rejected", since=since, until=until)
-    created = key.date_created if key is not None else None
+    listed = reader.api.list_project_keys(reader.organization, entry.project, status=None)
+    shown = _keys_shown(listed, entry.key_id)
+    try:
+        keys = [_key_report(reader, entry, key, published=key.id == entry.key_id) for key in shown]
+    except (SentryNotFoundError, SentryPermissionError) as exc:
+        # Older self-hosted releases lack the endpoint (404) or keep it from this token (403).
+        return _project_fallback(reader, entry, shown, exc)
+    if not any(key.published for key in keys):
+        keys.insert(0, _missing(entry))
+    return ProjectReport(entry.project, entry.key_id, entry.dsn, "key", None, tuple(keys))
+
+
+def _keys_shown(listed: Sequence[ProjectKey], published_id: str) -> list[ProjectKey]:
+    """The published key (even if inactive) and every other active key, published first, then newest first."""
+    shown = [key for key in listed if key.is_active or key.id == published_id]
+    newest_first = sorted(shown, key=lambda k: k.date_created or datetime.min.replace(tzinfo=UTC), reverse=True)
+    return sorted(newest_first, key=lambda k: k.id != published_id)
+
+
+def _key_report(reader: _StatsReader, entry: PublishedKey, key: ProjectKey, *, published: bool) -> KeyReport:
+    buckets = reader.key_stats(entry.project, key.id)
+    window = reader.window
+    return KeyReport(
+        key_id=key.id,
+        label=key.label,
+        published=published,
+        state="active" if key.is_active else "inactive",
+        created=key.date_created,
+        total=sum(b.total for b in buckets),
+        accepted=sum(b.accepted for b in buckets),
+        filtered=sum(b.filtered for b in buckets),
+        dropped=sum(b.dropped for b in buckets),
+        since_created=_events_since([(b.ts, b.total) for b in buckets], key.date_created),
+        recent=sum(b.total for b in buckets if b.ts >= window.recent_start),
+        hourly=tuple(buckets),
+    )
+
+
+def _missing(entry: PublishedKey) -> KeyReport:
+    """The published key when Sentry no longer lists it (deleted since)."""
+    return KeyReport(entry.key_id, "-", True, "missing", None, None, None, None, None, None, None, ())
+
+
+def _project_fallback(
+    reader: _StatsReader, entry: PublishedKey, shown: Sequence[ProjectKey], exc: SentryError
+) -> ProjectReport:
+    """Project totals instead of per-key stats, for a Sentry that does not serve them."""
+    received = reader.project_stats(entry.project, "received")
+    rejected = reader.project_stats(entry.project, "rejected")
+    published = next((k for k in shown if k.id == entry.key_id), None)
+    created = published.date_created if published is not None else None
+    keys = [
+        KeyReport(
+            key.id, key.label, key.id == entry.key_id, "active" if key.is_active else "inactive",
+            key.date_created, None, None, None, None, None, None, (),
+        )
+        for key in shown
+    ]
+    if published is None:
+        keys.insert(0, _missing(entry))
+    status = f"HTTP {exc.status}" if exc.status else type(exc).__name__
     return ProjectReport(
         project=entry.project,
         key_id=entry.key_id,
         dsn=entry.dsn,
-        key_state=_key_state(key),
-        key_created=created,
-        received=sum(count for _, count in received),
-        rejected=sum(count for _, count in rejected),
-        received_since_key_change=_received_since(received, created),
-        hourly_received=tuple(received),
+        stats_source="project",
+        note=f"per-key stats not available from this Sentry ({status}); project totals shown instead",
+        keys=tuple(keys),
+        totals=ProjectTotals(
+            received=sum(count for _, count in received),
+            rejected=sum(count for _, count in rejected),
+            received_since_key_change=_events_since(received, created),
+            hourly_received=tuple(received),
+        ),
     )
 
 
-def _key_state(key: ProjectKey | None) -> KeyState:
-    if key is None:
-        return "missing"
-    return "active" if key.is_active else "inactive"
-
-
-def _received_since(series: Sequence[tuple[int, int]], created: datetime | None) -> int | None:
+def _events_since(series: Sequence[tuple[int, int]], created: datetime | None) -> int | None:
     """Events in the buckets that began at or after the key's creation.
 
     A bucket that straddles the creation also holds events sent before it, so
@@ -267,52 +480,130 @@ def _received_since(series: Sequence[tuple[int, int]], created: datetime | None)
 
 # -- rendering ----------------------------------------------------------------
 
-_COLUMNS = ("PROJECT", "KEY ID", "KEY CREATED (UTC)", "RECEIVED", "REJECTED", "FLAG", "DSN")
+_COLUMNS = (
+    "PROJECT", "KEY ID", "LABEL", "PUBLISHED", "CREATED (UTC)",
+    "TOTAL", "ACCEPTED", "FILTERED", "DROPPED", "RECENT", "FLAG",
+)
+_NUMERIC = {5, 6, 7, 8, 9}
 
 
 def format_table(report: RotationReport) -> str:
-    """A plain-text table, aligned for a terminal or a CI log, with a legend for the flags."""
-    rows = [
-        (
-            row.project,
-            row.key_id,
-            _format_time(row.key_created) if row.key_created else "-",
-            str(row.received),
-            str(row.rejected),
-            "; ".join(row.flags) or "ok",
-            row.dsn,
-        )
-        for row in report.projects
-    ]
+    """A plain-text table, one row per key, aligned for a terminal or a CI log, with what the flags mean."""
+    rows = [_table_row(row, key) for row in report.projects for key in row.keys]
     widths = [max(len(cells[i]) for cells in [_COLUMNS, *rows]) for i in range(len(_COLUMNS))]
-    numeric = {3, 4}
 
     def line(cells: Sequence[str]) -> str:
-        padded = [c.rjust(w) if i in numeric else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))]
+        padded = [c.rjust(w) if i in _NUMERIC else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))]
         return "  ".join(padded).rstrip()
 
     lines = [
-        f"Sentry organization '{report.organization}', events from {_format_time(report.since)} "
-        f"to {_format_time(report.until)} UTC",
+        f"Sentry organization '{report.organization}', events per client key from "
+        f"{_format_time(report.since)} to {_format_time(report.until)} UTC "
+        f"(RECENT: the last {report.idle_hours} hours)",
         "",
         line(_COLUMNS),
         *(line(cells) for cells in rows),
+        "",
+        *(f"DSN {row.project}: {row.dsn}" for row in report.projects),
     ]
+    for row in report.projects:
+        if row.note is not None and row.totals is not None:
+            lines.append(
+                f"NOTE {row.project}: {row.note}: received {row.totals.received}, rejected {row.totals.rejected}"
+            )
     if report.silent_projects:
         lines += [
             "",
             f"SILENT: {', '.join(report.silent_projects)} received no events since the published key was "
             "created. Redeploy the consumers with the new DSN before deactivating the old key.",
         ]
+    if report.old_keys_in_use:
+        named = ", ".join(f"{project} key {key.key_id}" for project, key in report.old_keys_in_use)
+        lines += [
+            "",
+            f"NOT YET SAFE TO DEACTIVATE: {named} (events in the last {report.idle_hours} hours, or no per-key "
+            "stats to show otherwise).",
+        ]
     return "\n".join(lines) + "\n"
+
+
+def _table_row(row: ProjectReport, key: KeyReport) -> tuple[str, ...]:
+    flags = list(key.flags)
+    if key.published and row.silent and SILENT not in flags:
+        flags.insert(0, SILENT)
+    return (
+        row.project,
+        key.key_id,
+        key.label,
+        "yes" if key.published else "no",
+        _format_time(key.created) if key.created else "-",
+        *(_count(value) for value in (key.total, key.accepted, key.filtered, key.dropped, key.recent)),
+        "; ".join(_FLAG_TEXT[flag] for flag in flags) or "ok",
+    )
+
+
+def _count(value: int | None) -> str:
+    return "-" if value is None else str(value)
 
 
 def _format_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
 
 
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
+
+
+def to_json(report: RotationReport) -> dict[str, Any]:
+    """The report for pipelines: one object per project, one per key inside it, flags included."""
+    return {
+        "organization": report.organization,
+        "since": _iso(report.since),
+        "until": _iso(report.until),
+        "idleHours": report.idle_hours,
+        "silentProjects": list(report.silent_projects),
+        "oldKeysInUse": [{"project": project, "keyId": key.key_id} for project, key in report.old_keys_in_use],
+        "projects": [_project_json(row) for row in report.projects],
+    }
+
+
+def _project_json(row: ProjectReport) -> dict[str, Any]:
+    totals = row.totals
+    return {
+        "project": row.project,
+        "publishedKeyId": row.key_id,
+        "dsn": row.dsn,
+        "statsSource": row.stats_source,
+        "note": row.note,
+        "flags": list(row.flags),
+        "projectTotals": None if totals is None else {
+            "received": totals.received,
+            "rejected": totals.rejected,
+            "receivedSinceKeyChange": totals.received_since_key_change,
+        },
+        "keys": [
+            {
+                "keyId": key.key_id,
+                "label": key.label,
+                "published": key.published,
+                "state": key.state,
+                "created": _iso(key.created),
+                "total": key.total,
+                "accepted": key.accepted,
+                "filtered": key.filtered,
+                "dropped": key.dropped,
+                "sinceCreated": key.since_created,
+                "recent": key.recent,
+                "flags": list(key.flags),
+                "hourly": [vars(bucket) for bucket in key.hourly],
+            }
+            for key in row.keys
+        ],
+    }
+
+
 def write_chart(report: RotationReport, path: Path) -> None:
-    """A PNG of received events per project per hour; silent projects are marked in the legend.
+    """A PNG of events per hour: published keys in the upper panel, every other active key in the lower.
 
     Uses matplotlib's object API on the Agg canvas, never pyplot, so no GUI
     backend or global figure state is involved (safe in CI and threads).
@@ -326,24 +617,37 @@ def write_chart(report: RotationReport, path: Path) -> None:
             "--png needs matplotlib; install it with `pip install 'sentry-dsn-sync[report]'`"
         ) from exc
 
-    figure = Figure(figsize=(10, 5), dpi=100, layout="constrained")
+    figure = Figure(figsize=(10, 7), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
+    published_axes, other_axes = figure.subplots(2, 1, sharex=True)
     for row in report.projects:
-        times = [datetime.fromtimestamp(bucket, UTC) for bucket, _ in row.hourly_received]
-        counts = [count for _, count in row.hourly_received]
-        label = f"{row.project} (silent since key change)" if row.silent else row.project
-        # Datetimes plot through matplotlib's unit converters, which its annotations do not know.
-        axes.plot(times, counts, marker="o", markersize=3, linestyle="--" if row.silent else "-", label=label)  # type: ignore[arg-type]
-    axes.set_title(f"Events received per hour, organization '{report.organization}'")
-    axes.set_xlabel("hour (UTC)")
-    axes.set_ylabel("events received")
-    axes.set_ylim(bottom=0)
-    axes.xaxis.set_major_formatter(DateFormatter("%m-%d %H:%M", tz=UTC))  # type: ignore[no-untyped-call]  # matplotlib leaves it unannotated
-    axes.tick_params(axis="x", labelrotation=30)
-    axes.grid(True, alpha=0.3)
-    # Outside the axes: a legend over the lines would hide exactly the hours that matter.
-    figure.legend(loc="outside right upper", fontsize="small")
+        for key in row.keys:
+            points = [(b.ts, b.total) for b in key.hourly]
+            if row.totals is not None and key.published:
+                points = list(row.totals.hourly_received)  # no per-key stats: the project's stand in
+            if not points:
+                continue
+            times = [datetime.fromtimestamp(ts, UTC) for ts, _ in points]
+            label = f"{row.project} {key.label} ({key.key_id[:8]})"
+            if row.totals is not None and key.published:
+                label += " project total"
+            if key.published and row.silent:
+                label += ", silent"
+            axes = published_axes if key.published else other_axes
+            axes.plot(times, [n for _, n in points], marker="o", markersize=3,
+                      linestyle="-" if key.published else "--", label=label)
+    published_axes.set_title(f"Published keys: events per hour, organization '{report.organization}'")
+    other_axes.set_title("Other active keys (still in use while above zero)")
+    for axes in (published_axes, other_axes):
+        axes.set_ylabel("events")
+        axes.set_ylim(bottom=0)
+        axes.grid(True, alpha=0.3)
+        if axes.get_lines():
+            # Outside the axes: a legend over the lines would hide exactly the hours that matter.
+            axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    other_axes.set_xlabel("hour (UTC)")
+    other_axes.xaxis.set_major_formatter(DateFormatter("%m-%d %H:%M", tz=UTC))  # type: ignore[no-untyped-call]  # matplotlib leaves it unannotated
+    other_axes.tick_params(axis="x", labelrotation=30)
     try:
         figure.savefig(path, format="png")
     except OSError as exc:
@@ -354,9 +658,27 @@ def write_chart(report: RotationReport, path: Path) -> None:
 
 
 _DESCRIPTION = (
-    "Events received and rejected per published DSN over the last day, flagging every project "
-    "that received nothing since its key changed. The token is read from SENTRY_AUTH_TOKEN only."
+    "Events per client key of every project a sentry-dsn-sync stack published, over the last day: "
+    "the published key is marked, a published key that received nothing since it was created is "
+    "flagged SILENT, an unpublished active key that still receives events is flagged STILL RECEIVING. "
+    "The token is read from SENTRY_AUTH_TOKEN only."
 )
+
+_EPILOG = f"""exit codes:
+  {EXIT_OK}  report written (flags are information unless a --fail-on-* option asks otherwise)
+  {EXIT_ERROR}  Sentry or pulumi failed; the message says which and why
+  {EXIT_USAGE}  bad flags, settings or stack outputs
+  {EXIT_SILENT}  --fail-on-silent: a published key received nothing since it was created
+  {EXIT_OLD_KEY_TRAFFIC}  --fail-on-old-key-traffic: an unpublished active key received events in the
+     last --idle-hours (or per-key stats are unavailable, so that cannot be ruled out)
+  when both apply, {EXIT_SILENT} wins: the new key must work before the old one may go"""
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("sentry-dsn-sync")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
@@ -376,28 +698,53 @@ def _add_report_arguments(parser: argparse.ArgumentParser) -> None:
         "--sentry-url", help=f"Sentry base URL (default: env SENTRY_URL, else {DEFAULT_SENTRY_URL})"
     )
     parser.add_argument("--hours", type=int, default=DEFAULT_HOURS, help="hours of stats to report (default: 24)")
-    parser.add_argument("--png", type=Path, metavar="FILE", help="also write a chart of received events per hour")
+    parser.add_argument(
+        "--idle-hours",
+        type=int,
+        default=DEFAULT_IDLE_HOURS,
+        help=f"an old key counts as still in use when it received events in the last N hours, "
+        f"the current one included (default: {DEFAULT_IDLE_HOURS})",
+    )
+    parser.add_argument("--json", action="store_true", help="print the report as one JSON object (for pipelines)")
+    parser.add_argument(
+        "--png", type=Path, metavar="FILE", help="also write a chart of events per key per hour"
+    )
     parser.add_argument(
         "--fail-on-silent",
         action="store_true",
-        help=f"exit {EXIT_SILENT} when a project received nothing since its key changed (for pipelines)",
+        help=f"exit {EXIT_SILENT} when a published key received nothing since it was created",
+    )
+    parser.add_argument(
+        "--fail-on-old-key-traffic",
+        action="store_true",
+        help=f"exit {EXIT_OLD_KEY_TRAFFIC} while an unpublished active key still receives events "
+        "(a gate before deactivating the old key)",
     )
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sentry-dsn-sync", description="Tools around the sentry-dsn-sync stack.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     report = commands.add_parser(
         "report",
-        help="events received per published DSN over the last day, flagging projects silent since a key change",
+        help="events per client key of each published project, flagging silent and still-used keys",
         description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_report_arguments(report)
     return parser
 
 
 def _report_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m sentry_dsn_sync.report", description=_DESCRIPTION)
+    parser = argparse.ArgumentParser(
+        prog="python -m sentry_dsn_sync.report",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     _add_report_arguments(parser)
     return parser
 
@@ -421,11 +768,18 @@ def _run_report(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         with SentryClient(
             base_url=sentry_url, token=token, token_source="environment variable SENTRY_AUTH_TOKEN"
         ) as client:
-            report = build_report(SentryApi(client), organization, published, now=datetime.now(UTC), hours=args.hours)
-        sys.stdout.write(format_table(report))
+            report = build_report(
+                SentryApi(client), organization, published,
+                now=datetime.now(UTC), hours=args.hours, idle_hours=args.idle_hours,
+            )
+        if args.json:
+            sys.stdout.write(json.dumps(to_json(report), indent=2) + "\n")
+        else:
+            sys.stdout.write(format_table(report))
         if args.png is not None:
             write_chart(report, args.png)
-            sys.stdout.write(f"chart written to {args.png}\n")
+            # On stderr with --json, so that standard output stays one JSON document.
+            (sys.stderr if args.json else sys.stdout).write(f"chart written to {args.png}\n")
     except ConfigError as exc:
         _fail(exc)
         return EXIT_USAGE
@@ -434,6 +788,8 @@ def _run_report(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         return EXIT_ERROR
     if args.fail_on_silent and report.silent_projects:
         return EXIT_SILENT
+    if args.fail_on_old_key_traffic and report.old_keys_in_use:
+        return EXIT_OLD_KEY_TRAFFIC
     return EXIT_OK
 
 
@@ -441,6 +797,8 @@ def _sentry_settings(args: argparse.Namespace, env: Mapping[str, str]) -> tuple[
     """Organization, base URL and token: flags first, then the same environment variables the stack reads."""
     if not 1 <= args.hours <= _MAX_HOURS:
         raise ConfigError(f"--hours: {args.hours} is out of range; use 1 to {_MAX_HOURS}")
+    if not 1 <= args.idle_hours <= args.hours:
+        raise ConfigError(f"--idle-hours: {args.idle_hours} is out of range; use 1 to --hours ({args.hours})")
     organization = args.organization or env.get("SENTRY_ORG", "")
     if not organization:
         raise ConfigError("no Sentry organization; pass --organization <slug> or set SENTRY_ORG")

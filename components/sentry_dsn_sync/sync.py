@@ -16,11 +16,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 
 from sentry_dsn_sync.config import ProjectSpec, Settings
-from sentry_dsn_sync.resources.project_dsn import ProjectDsn, ProjectDsnArgs
+from sentry_dsn_sync.resources.project_dsn import ProjectDsn, ProjectDsnArgs, form_field
 
 __all__ = ["SentryDsnSync", "SentryDsnSyncArgs"]
 
@@ -41,7 +42,7 @@ class SentryDsnSync(pulumi.ComponentResource):
     """
 
     dsns: pulumi.Output[dict[str, str]]
-    projects: pulumi.Output[dict[str, dict[str, str]]]
+    projects: pulumi.Output[dict[str, dict[str, Any]]]
 
     def __init__(self, name: str, args: SentryDsnSyncArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         self._register(name, args, opts)
@@ -126,32 +127,51 @@ def _project_args(settings: Settings, spec: ProjectSpec, stack: str) -> ProjectD
         on_delete=vault.on_delete,
         select_key_id=spec.key_id,
         select_key_label=spec.key_label,
+        dsn_forms=settings.dsn_forms_for(spec),
     )
 
 
 def _summaries(
     project_args: list[ProjectDsnArgs], children: list[ProjectDsn]
-) -> pulumi.Output[dict[str, dict[str, str]]]:
-    """`{slug: {projectId, keyId, keyLabel, dsn, vaultPath}}`, resolved in one step.
+) -> pulumi.Output[dict[str, dict[str, Any]]]:
+    """`{slug: {projectId, keyId, keyLabel, dsn, vaultPath, dsnForms?}}`, resolved in one step.
 
-    One `Output.all` over every child's four values, instead of one or two per
-    project plus a concatenation: fewer Output objects for the program to track
-    at hundreds of projects. `vaultPath` is known before the engine answers.
+    One `Output.all` over every child's values (four, plus one per DSN form it
+    publishes), instead of one or two per project plus a concatenation: fewer
+    Output objects for the program to track at hundreds of projects.
+    `vaultPath` is known before the engine answers.
     """
     values = pulumi.Output.all(
-        *(output for child in children for output in (child.project_id, child.key_id, child.key_label, child.dsn))
+        *(
+            output
+            for child, args in zip(children, project_args)
+            for output in (
+                child.project_id,
+                child.key_id,
+                child.key_label,
+                child.dsn,
+                *(getattr(child, form_field(form)) for form in args.dsn_forms),
+            )
+        )
     )
 
-    def shape(resolved: list[str]) -> dict[str, dict[str, str]]:
-        return {
-            args.project: {
-                "projectId": resolved[4 * index],
-                "keyId": resolved[4 * index + 1],
-                "keyLabel": resolved[4 * index + 2],
-                "dsn": resolved[4 * index + 3],
+    def shape(resolved: list[str]) -> dict[str, dict[str, Any]]:
+        summaries: dict[str, dict[str, Any]] = {}
+        at = 0
+        for args in project_args:
+            project_id, key_id, key_label, dsn = resolved[at : at + 4]
+            forms = resolved[at + 4 : at + 4 + len(args.dsn_forms)]
+            at += 4 + len(args.dsn_forms)
+            summary: dict[str, Any] = {
+                "projectId": project_id,
+                "keyId": key_id,
+                "keyLabel": key_label,
+                "dsn": dsn,
                 "vaultPath": f"{args.vault_mount}/{args.vault_path}",
             }
-            for index, args in enumerate(project_args)
-        }
+            if args.dsn_forms:
+                summary["dsnForms"] = dict(zip(args.dsn_forms, forms))
+            summaries[args.project] = summary
+        return summaries
 
     return values.apply(shape)

@@ -97,6 +97,6 @@ def test_report_reads_the_published_keys_of_a_real_stack_and_flags_the_silent_pr
     assert result.returncode == EXIT_OK, result.stderr
     mobile_key = newest_active_key(simulator, "mobile")
     mobile_row = next(line for line in result.stdout.splitlines() if line.startswith("mobile "))
-    assert mobile_key["id"] in mobile_row and "SILENT since key change" in mobile_row
+    assert mobile_key["id"] in mobile_row and "SILENT since created" in mobile_row
     assert "worker " in result.stdout
     assert "demo-token" not in result.stdout + result.stderr

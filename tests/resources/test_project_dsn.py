@@ -7,7 +7,8 @@ provider; the real servers are covered by tests/vault and tests/e2e.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
@@ -79,10 +80,16 @@ class FakeStore:
         return None if data is None else StoredSecret(data=MappingProxyType(dict(data)))
 
     def publish(
-        self, path: str, fields: Mapping[str, str], *, custom_metadata: Mapping[str, str] | None = None
+        self,
+        path: str,
+        fields: Mapping[str, str],
+        *,
+        custom_metadata: Mapping[str, str] | None = None,
+        remove: Iterable[str] = (),
     ) -> PublishResult:
         self.published.append((path, dict(fields), dict(custom_metadata or {})))
-        self.secrets[path] = {**self.secrets.get(path, {}), **fields}
+        merged = {**self.secrets.get(path, {}), **fields}
+        self.secrets[path] = {key: value for key, value in merged.items() if key not in set(remove)}
         return PublishResult(written=True, version=None)
 
     def remove(self, path: str, *, policy: OnDelete) -> None:
@@ -475,3 +482,74 @@ def test_missing_write_access_fails_check_before_anything_is_written(world: Worl
         ("vault_path", "the Vault token's policy lacks `patch` on `secret/metadata/sentry/acme/web`")
     ]
     assert world.store.published == []
+
+
+# -- DSN forms ------------------------------------------------------------------------------------
+
+
+def with_forms(base: ProjectKey) -> ProjectKey:
+    api = "https://o1.ingest.example/api/42"
+    return dataclasses.replace(
+        base,
+        forms=(
+            ("csp", f"{api}/csp-report/?sentry_key={base.public_key}"),
+            ("cdn", f"https://js.sentry-cdn.com/{base.public_key}.min.js"),
+            ("otlp_traces", f"{api}/integration/otlp/v1/traces"),
+        ),
+    )
+
+
+def test_check_adds_each_chosen_dsn_form_as_its_own_field_and_create_publishes_it(world: World) -> None:
+    world.catalog.keys = [with_forms(OLD_KEY)]
+
+    inputs = provider.check({}, program_inputs(dsn_forms=["csp", "cdn"])).inputs
+    provider.create(inputs)
+
+    assert inputs["dsn_csp"] == with_forms(OLD_KEY).form("csp")
+    assert inputs["dsn_cdn"] == "https://js.sentry-cdn.com/pkk1.min.js"
+    assert "dsn_otlp_traces" not in inputs, "only chosen forms are published"
+    ((_, fields, _),) = world.store.published
+    assert set(fields) == {*project_dsn.PUBLISHED_FIELDS, "dsn_csp", "dsn_cdn"}
+
+
+def test_a_form_sentry_does_not_send_fails_check_naming_the_form(world: World) -> None:
+    world.catalog.keys = [with_forms(OLD_KEY)]
+
+    result = provider.check({}, program_inputs(dsn_forms=["nel"]))
+
+    assert [f.property for f in result.failures] == ["project_slug"]
+    assert "no 'nel' DSN form for key k1" in result.failures[0].reason
+    assert "remove 'nel' from `dsnForms`" in result.failures[0].reason
+
+
+def test_a_hand_edited_form_is_drift_and_a_rotation_changes_every_form(world: World) -> None:
+    world.catalog.keys = [with_forms(OLD_KEY)]
+    state = published(world, dsn_forms=["csp", "cdn"])
+    world.store.secrets["sentry/acme/web"]["dsn_cdn"] = "https://evil.example/loader.js"
+
+    drifted = provider.check(state, program_inputs(dsn_forms=["csp", "cdn"])).inputs
+    assert drifted["vault_drift"] == {"dsn_cdn": "https://evil.example/loader.js"}
+
+    world.catalog.keys = [with_forms(OLD_KEY), with_forms(NEW_KEY)]
+    rotated = provider.check(state, program_inputs(dsn_forms=["csp", "cdn"])).inputs
+    diff = provider.diff("id", state, rotated)
+    assert diff.changes and {"dsn", "dsn_csp", "dsn_cdn", "key_id"} <= set(_changed(state, rotated))
+
+
+def test_dropping_a_form_removes_only_its_field_from_the_secret(world: World) -> None:
+    world.catalog.keys = [with_forms(OLD_KEY)]
+    state = published(world, dsn_forms=["csp", "cdn"])
+    world.store.secrets["sentry/acme/web"]["owner"] = "team-web"
+
+    news = provider.check(state, program_inputs(dsn_forms=["csp"])).inputs
+    assert provider.diff("id", state, news).changes
+    assert "dsn_cdn" in _changed(state, news)
+    provider.update("id", state, news)
+
+    secret = world.store.secrets["sentry/acme/web"]
+    assert "dsn_cdn" not in secret
+    assert secret["dsn_csp"] == with_forms(OLD_KEY).form("csp") and secret["owner"] == "team-web"
+
+
+def _changed(olds: dict[str, Any], news: dict[str, Any]) -> set[str]:
+    return {k for k in set(olds) | set(news) if k not in ("__provider", "vault_drift") and olds.get(k) != news.get(k)}

@@ -131,3 +131,30 @@ def test_odd_slugs_are_quoted_into_the_path(clock: FakeClock) -> None:
     api, seen = api_with(lambda r: httpx.Response(200, json=[]), clock)
     api.list_team_projects("acme corp", "a/b")
     assert seen[0].url.raw_path == b"/api/0/teams/acme%20corp/a%2Fb/projects/"
+
+
+def test_get_project_key_stats_reads_the_per_key_endpoint_by_the_keys_id(clock: FakeClock) -> None:
+    body = [
+        {"ts": 1760000000, "total": 5, "dropped": 1, "accepted": 3, "filtered": 1},
+        {"ts": 1760003600, "total": 0, "dropped": 0, "accepted": 0, "filtered": 0},
+    ]
+    api, seen = api_with(lambda r: httpx.Response(200, json=body), clock)
+    buckets = api.get_project_key_stats("acme", "web", "aa01", since=1760000000, until=1760005000)
+    assert [(b.ts, b.total, b.accepted, b.filtered, b.dropped) for b in buckets] == [
+        (1760000000, 5, 3, 1, 1),
+        (1760003600, 0, 0, 0, 0),
+    ]
+    assert str(seen[0].url).startswith(f"{API}projects/acme/web/keys/aa01/stats/?")
+    assert dict(seen[0].url.params) == {"since": "1760000000", "until": "1760005000", "resolution": "1h"}
+
+
+def test_get_project_key_stats_404_names_the_key_and_project(clock: FakeClock) -> None:
+    api, _ = api_with(lambda r: httpx.Response(404, json={"detail": "The requested resource does not exist"}), clock)
+    with pytest.raises(SentryNotFoundError, match="client key aa01 of project 'web'"):
+        api.get_project_key_stats("acme", "web", "aa01", since=0, until=1)
+
+
+def test_get_project_key_stats_refuses_a_body_that_is_not_a_list_of_buckets(clock: FakeClock) -> None:
+    api, _ = api_with(lambda r: httpx.Response(200, json={"ts": 1}), clock)
+    with pytest.raises(SentryResponseError, match="list of stats buckets"):
+        api.get_project_key_stats("acme", "web", "aa01", since=0, until=1)

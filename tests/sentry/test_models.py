@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from sentry_dsn_sync.errors import SentryResponseError
-from sentry_dsn_sync.sentry import Project, ProjectKey
+from sentry_dsn_sync.sentry import KeyStatsBucket, Project, ProjectKey
 
 from .fakes import KEY_SECRET, key_json, project_json
 
@@ -152,3 +152,29 @@ def test_models_are_frozen() -> None:
     key = ProjectKey.from_json(key_json("abc"), endpoint=ENDPOINT)
     with pytest.raises(dataclasses.FrozenInstanceError):
         key.public_dsn = "https://other@host/1"  # type: ignore[misc]
+
+
+def test_project_key_keeps_every_dsn_form_sentry_sends_and_never_the_secret_one() -> None:
+    public = OFFICIAL_KEY["public"]
+    api = "https://o1.ingest.sentry.io/api/7"
+    forms = {
+        "csp": f"{api}/csp-report/?sentry_key={public}",
+        "otlp_traces": f"{api}/integration/otlp/v1/traces",
+        "crons": f"{api}/cron/___MONITOR_SLUG___/{public}/",
+    }
+    item = {**OFFICIAL_KEY, "dsn": {**OFFICIAL_KEY["dsn"], **forms}}
+    key = ProjectKey.from_json(item, endpoint=ENDPOINT)
+    # In DSN_FORMS order; `cdn` comes from the official example itself.
+    assert dict(key.forms) == {**forms, "cdn": OFFICIAL_KEY["dsn"]["cdn"]}
+    assert [name for name, _ in key.forms] == ["csp", "crons", "cdn", "otlp_traces"]
+    assert key.form("csp") == forms["csp"] and key.form("nel") is None
+    assert "secret" not in dict(key.forms)
+
+
+def test_key_stats_bucket_reads_sentrys_shape_and_refuses_negative_counts() -> None:
+    bucket = KeyStatsBucket.from_json(
+        {"ts": 1760000000, "total": 9, "dropped": 2, "accepted": 6, "filtered": 1}, endpoint=ENDPOINT
+    )
+    assert (bucket.ts, bucket.total, bucket.accepted, bucket.filtered, bucket.dropped) == (1760000000, 9, 6, 1, 2)
+    with pytest.raises(SentryResponseError, match="'dropped' is not a whole number"):
+        KeyStatsBucket.from_json({"ts": 1, "total": 1, "dropped": -1, "accepted": 1, "filtered": 0}, endpoint=ENDPOINT)

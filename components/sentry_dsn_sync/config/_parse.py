@@ -30,6 +30,7 @@ from sentry_dsn_sync.config._settings import (
     DEFAULT_PATH_TEMPLATE,
     DEFAULT_SENTRY_URL,
     DEFAULT_SECRET_ID_ENV,
+    DSN_FORMS,
     ENV_FALLBACKS,
     KUBERNETES_TOKEN_PATH,
     ON_DELETE_CHOICES,
@@ -117,6 +118,7 @@ def parse_settings(
     # An invalid team is reported on its own; it still counts as "a team was given".
     need_projects = require_projects and values.get("team") is None
     projects = _parse_projects(values.get("projects"), need_projects, problems)
+    dsn_forms = _parse_dsn_forms(values.get("dsnForms"), "dsnForms", problems) or ()
     vault = _parse_vault(values.get("vault"), env, problems, encrypted="vault" in set(secret_keys))
     if vault is not None and organization:
         _check_paths(projects, team, vault, organization, stack, problems)
@@ -131,6 +133,7 @@ def parse_settings(
         projects=projects,
         team=team,
         vault=vault,
+        dsn_forms=dsn_forms,
     )
 
 
@@ -341,7 +344,41 @@ def _parse_project(item: Any, where: str, problems: _Problems) -> ProjectSpec | 
             f"{where}: both keyId {key_id!r} and keyLabel {key_label!r} are set; "
             "keep one (keyId picks one key, keyLabel the active key with that label)"
         )
-    return ProjectSpec(slug=slug, key_label=key_label, key_id=key_id, path=_parse_project_path(item, where, problems))
+    return ProjectSpec(
+        slug=slug,
+        key_label=key_label,
+        key_id=key_id,
+        path=_parse_project_path(item, where, problems),
+        dsn_forms=_parse_dsn_forms(item.get("dsnForms"), f"{where}.dsnForms", problems),
+    )
+
+
+def _parse_dsn_forms(raw: Any, where: str, problems: _Problems) -> tuple[str, ...] | None:
+    """A list of DSN form names, checked; None when unset (or invalid, which is reported)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        problems.add(f"{where}: {raw!r} is not a list; give a list such as [csp, cdn]")
+        return None
+    forms: list[str] = []
+    for index, item in enumerate(raw):
+        name = item.strip() if isinstance(item, str) else item
+        if name == "secret":
+            problems.add(
+                f"{where}[{index}]: 'secret' is never published (it carries the key's secret part); "
+                f"allowed: {', '.join(DSN_FORMS)}"
+            )
+        elif name == "public":
+            problems.add(f"{where}[{index}]: 'public' is always published, as the field `dsn`; remove it")
+        elif name not in DSN_FORMS:
+            guess = _did_you_mean(str(name), DSN_FORMS)
+            hint = f"did you mean '{guess}'?" if guess else f"allowed: {', '.join(DSN_FORMS)}"
+            problems.add(f"{where}[{index}]: {item!r} is not a DSN form; {hint}")
+        elif name in forms:
+            problems.add(f"{where}[{index}]: {name!r} is listed twice; keep one")
+        else:
+            forms.append(name)
+    return tuple(forms)
 
 
 def _parse_key_id(item: Mapping[str, Any], where: str, problems: _Problems) -> str | None:

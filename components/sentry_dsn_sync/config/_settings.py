@@ -15,6 +15,7 @@ __all__ = [
     "DEFAULT_PATH_TEMPLATE",
     "DEFAULT_SECRET_ID_ENV",
     "DEFAULT_SENTRY_URL",
+    "DSN_FORMS",
     "ENV_FALLBACKS",
     "KUBERNETES_TOKEN_PATH",
     "ON_DELETE_CHOICES",
@@ -51,8 +52,25 @@ OnDelete = Literal["delete", "destroy", "retain"]
 ON_DELETE_CHOICES: tuple[OnDelete, ...] = ("delete", "destroy", "retain")
 DEFAULT_ON_DELETE: OnDelete = "delete"
 
-TOP_LEVEL_KEYS = ("organization", "sentryUrl", "sentryToken", "projects", "team", "vault")
-PROJECT_KEYS = ("slug", "keyLabel", "keyId", "path")
+TOP_LEVEL_KEYS = ("organization", "sentryUrl", "sentryToken", "projects", "team", "vault", "dsnForms")
+PROJECT_KEYS = ("slug", "keyLabel", "keyId", "path", "dsnForms")
+
+# The forms of a key's `dsn` object a stack may publish besides the public DSN
+# (`dsnForms`), in the order Sentry's ProjectKeySerializer renders them. Never
+# `secret`: the key's secret part is not even read.
+DSN_FORMS = (
+    "csp",
+    "security",
+    "minidump",
+    "nel",
+    "unreal",
+    "crons",
+    "cdn",
+    "playstation",
+    "integration",
+    "otlp_traces",
+    "otlp_logs",
+)
 VAULT_KEYS = (
     "address",
     "namespace",
@@ -125,6 +143,8 @@ class ProjectSpec:
     key_label: str | None = None
     key_id: str | None = None
     path: str | None = None
+    # None: the stack's `dsnForms`; a tuple (even empty) replaces them for this project.
+    dsn_forms: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -213,6 +233,11 @@ class Settings:
     projects: tuple[ProjectSpec, ...]
     team: str | None
     vault: VaultSettings
+    dsn_forms: tuple[str, ...] = ()
+
+    def dsn_forms_for(self, spec: ProjectSpec) -> tuple[str, ...]:
+        """The DSN forms project `spec` publishes besides `dsn`: its own list, else the stack's."""
+        return self.dsn_forms if spec.dsn_forms is None else spec.dsn_forms
 
     def vault_path(self, spec: ProjectSpec, *, stack: str) -> str:
         """Where project `spec`'s secret lives below the mount: its own `path`, else the template's."""

@@ -43,19 +43,29 @@ from pulumi.dynamic import (
 )
 
 from sentry_dsn_sync.config import ON_DELETE_CHOICES, OnDelete, provider_config
-from sentry_dsn_sync.errors import SentryDsnSyncError, VaultError, VaultMountError
+from sentry_dsn_sync.errors import KeySelectionError, SentryDsnSyncError, VaultError, VaultMountError
 from sentry_dsn_sync.resources.runtime import runtime
 
 if TYPE_CHECKING:
     from sentry_dsn_sync.sentry import OrganizationCatalog
     from sentry_dsn_sync.vault import KvStore
 
-__all__ = ["MANAGED_BY", "PUBLISHED_FIELDS", "ProjectDsn", "ProjectDsnArgs", "ProjectDsnProvider"]
+__all__ = [
+    "MANAGED_BY",
+    "PUBLISHED_FIELDS",
+    "ProjectDsn",
+    "ProjectDsnArgs",
+    "ProjectDsnProvider",
+    "form_field",
+    "published_fields",
+]
 
 _log = logging.getLogger(__name__)
 MANAGED_BY = "sentry-dsn-sync"
-# The fields this tool owns in each Vault secret; everything else there is someone else's.
+# The fields this tool owns in every Vault secret, plus one `dsn_<form>` field per
+# DSN form the project publishes (`dsnForms`); everything else there is someone else's.
 PUBLISHED_FIELDS = ("dsn", "public_key", "project_id", "project_slug", "organization", "key_id")
+DSN_FORMS_INPUT = "dsn_forms"
 # Inputs that decide where the secret lives: changing one moves the secret (a replace).
 LOCATION_FIELDS = ("vault_mount", "vault_path")
 # Inputs that say how to reach the secret but not where it is: a change is an in-place
@@ -83,6 +93,7 @@ class ProjectDsnArgs:
     on_delete: str
     select_key_id: str | None = None
     select_key_label: str | None = None
+    dsn_forms: tuple[str, ...] = ()
 
     def to_inputs(self) -> dict[str, Any]:
         """The inputs as state and `pulumi preview --diff` show them; a key choice left unset is left out."""
@@ -99,6 +110,9 @@ class ProjectDsnArgs:
             inputs["select_key_id"] = self.select_key_id
         if self.select_key_label is not None:
             inputs["select_key_label"] = self.select_key_label
+        if self.dsn_forms:
+            # Left out when empty, so a stack that publishes no form keeps the inputs it always had.
+            inputs[DSN_FORMS_INPUT] = list(self.dsn_forms)
         return inputs
 
 
@@ -155,10 +169,12 @@ class ProjectDsnProvider(ResourceProvider):
         _publish(props)
         return CreateResult(id_=f"{props['vault_mount']}/{props['vault_path']}", outs=_outputs(props))
 
-    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         _log.debug("publishing %s's DSN (key %s) at %s/%s", news["project_slug"], news["key_id"],
                    news["vault_mount"], news["vault_path"])
-        _publish(news)
+        # A form no longer chosen leaves the secret: only its own field, and only one this tool wrote.
+        dropped = [field for field in published_fields(olds) if field not in published_fields(news)]
+        _publish(news, remove=dropped)
         return UpdateResult(outs=_outputs(news))
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
@@ -173,7 +189,7 @@ class ProjectDsnProvider(ResourceProvider):
             # Gone from Vault: drop it from state; the next `up` creates it again.
             return ReadResult(id_=None, outs={})
         outs = {key: value for key, value in props.items() if key != "__provider"}
-        outs.update({field: _shown(current.data.get(field, MISSING)) for field in PUBLISHED_FIELDS})
+        outs.update({field: _shown(current.data.get(field, MISSING)) for field in published_fields(props)})
         # State now says what Vault holds, so there is no drift left between the two.
         outs["vault_drift"] = {}
         # Inputs too: the next check measures drift against them, and the next
@@ -204,7 +220,7 @@ def _published_values(catalog: OrganizationCatalog, inputs: dict[str, Any]) -> d
     if warning:
         _log.warning(warning)
     key = choice.key
-    return {
+    values: dict[str, Any] = {
         "dsn": key.public_dsn,
         "public_key": key.public_key,
         "project_id": str(project.id),
@@ -212,6 +228,15 @@ def _published_values(catalog: OrganizationCatalog, inputs: dict[str, Any]) -> d
         "key_label": key.label,
         "key_created": key.date_created.isoformat() if key.date_created else None,
     }
+    for form in inputs.get(DSN_FORMS_INPUT) or ():
+        url = key.form(form)
+        if url is None:
+            raise KeySelectionError(
+                f"project '{project.slug}': Sentry sent no '{form}' DSN form for key {key.id} (older "
+                f"Sentry releases lack some forms); remove '{form}' from `dsnForms` for this project"
+            )
+        values[form_field(form)] = url
+    return values
 
 
 def _vault_drift(store: KvStore, olds: dict[str, Any], news: dict[str, Any]) -> dict[str, str]:
@@ -227,7 +252,7 @@ def _vault_drift(store: KvStore, olds: dict[str, Any], news: dict[str, Any]) -> 
     published = _vault_fields(olds)
     # Compared as shown, so that state written by `read` (which records a missing
     # field as MISSING) is not mistaken for drift.
-    in_vault = {field: _shown(data.get(field, MISSING)) for field in PUBLISHED_FIELDS}
+    in_vault = {field: _shown(data.get(field, MISSING)) for field in published}
     return {field: value for field, value in in_vault.items() if value != published[field]}
 
 
@@ -240,7 +265,8 @@ def _will_write(olds: dict[str, Any], news: dict[str, Any]) -> bool:
     """Whether `up` is going to write this secret, so that preview checks it may."""
     if not _compares_with_vault(olds, news) or news.get("vault_drift"):
         return True
-    return any(olds.get(key) != news.get(key) for key in PUBLISHED_FIELDS)
+    fields = {*published_fields(olds), *published_fields(news)}
+    return any(olds.get(key) != news.get(key) for key in fields)
 
 
 def _moved(olds: dict[str, Any], news: dict[str, Any]) -> bool:
@@ -282,15 +308,26 @@ def _kv_version(props: dict[str, Any]) -> Literal[1, 2]:
     return 1 if int(props["kv_version"]) == 1 else 2
 
 
+def form_field(form: str) -> str:
+    """The Vault field (and input) of one DSN form: `csp` -> `dsn_csp`."""
+    return f"dsn_{form}"
+
+
+def published_fields(props: dict[str, Any]) -> tuple[str, ...]:
+    """The fields this resource owns in its secret: the fixed ones and those of its DSN forms."""
+    return (*PUBLISHED_FIELDS, *(form_field(form) for form in props.get(DSN_FORMS_INPUT) or ()))
+
+
 def _vault_fields(props: dict[str, Any]) -> dict[str, str]:
-    return {field: str(props[field]) for field in PUBLISHED_FIELDS}
+    return {field: str(props[field]) for field in published_fields(props)}
 
 
-def _publish(props: dict[str, Any]) -> None:
+def _publish(props: dict[str, Any], *, remove: list[str] | None = None) -> None:
     _store(props).publish(
         props["vault_path"],
         _vault_fields(props),
         custom_metadata={"managed-by": MANAGED_BY, "stack": props["stack"]},
+        remove=remove or (),
     )
 
 
@@ -340,5 +377,7 @@ class ProjectDsn(Resource, module="sentry-dsn-sync", name="ProjectDsn"):
         key_label: pulumi.Output[str]
 
     def __init__(self, name: str, args: ProjectDsnArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        props = {SPEC: args.to_inputs(), **dict.fromkeys(READ_BY_PROGRAM)}
+        # Each chosen DSN form is read back too, as the output named after its Vault field.
+        read_back = (*READ_BY_PROGRAM, *(form_field(form) for form in args.dsn_forms))
+        props = {SPEC: args.to_inputs(), **dict.fromkeys(read_back)}
         super().__init__(ProjectDsnProvider(), name, props, opts)

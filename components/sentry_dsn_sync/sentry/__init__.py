@@ -11,12 +11,13 @@ from sentry_dsn_sync.sentry.catalog import (
     shared_catalog,
 )
 from sentry_dsn_sync.sentry.client import LinkEntry, RetryPolicy, SentryClient, api_path, api_root, parse_link_header
-from sentry_dsn_sync.sentry.models import Project, ProjectKey
+from sentry_dsn_sync.sentry.models import KeyStatsBucket, Project, ProjectKey
 from sentry_dsn_sync.sentry.selection import KeyChoice, choose_key
 
 __all__ = [
     "CatalogKey",
     "KeyChoice",
+    "KeyStatsBucket",
     "KeyStatus",
     "LinkEntry",
     "OrganizationCatalog",

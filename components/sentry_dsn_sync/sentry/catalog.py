@@ -118,12 +118,14 @@ def _project_to_json(project: Project) -> dict[str, Any]:
 def _key_to_json(key: ProjectKey) -> dict[str, Any]:
     raw = dict(vars(key))
     raw["date_created"] = key.date_created.isoformat() if key.date_created else None
+    raw["forms"] = [list(pair) for pair in key.forms]
     return raw
 
 
 def _key_from_json(raw: dict[str, Any]) -> ProjectKey:
     created = raw["date_created"]
-    return ProjectKey(**{**raw, "date_created": datetime.fromisoformat(created) if created else None})
+    forms = tuple((str(form), str(url)) for form, url in raw.get("forms", ()))
+    return ProjectKey(**{**raw, "date_created": datetime.fromisoformat(created) if created else None, "forms": forms})
 
 
 class OrganizationCatalog:

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sentry_dsn_sync.config import DSN_FORMS
 from sentry_dsn_sync.errors import SentryResponseError
 
-__all__ = ["Project", "ProjectKey"]
+__all__ = ["KeyStatsBucket", "Project", "ProjectKey"]
 
 # List endpoints omit `status`: they only list projects that are visible, i.e. active.
 _DEFAULT_PROJECT_STATUS = "active"
@@ -32,6 +33,12 @@ class ProjectKey:
     project_id: int
     is_active: bool
     date_created: datetime | None
+    # `(form, URL)` for each of DSN_FORMS the server sent; older releases send fewer.
+    forms: tuple[tuple[str, str], ...] = ()
+
+    def form(self, name: str) -> str | None:
+        """The URL of one DSN form (`csp`, `cdn`, ...), None when this Sentry does not provide it."""
+        return dict(self.forms).get(name)
 
     @classmethod
     def from_json(cls, data: Any, *, endpoint: str) -> ProjectKey:
@@ -48,6 +55,33 @@ class ProjectKey:
             project_id=obj.integer("projectId"),
             is_active=obj.flag("isActive"),
             date_created=obj.timestamp("dateCreated"),
+            forms=tuple((form, url) for form in DSN_FORMS if (url := dsn.optional_text(form))),
+        )
+
+
+@dataclass(frozen=True)
+class KeyStatsBucket:
+    """One bucket of a key's stats: events sent with the key, and what became of them.
+
+    `total` is every event Sentry saw with the key; `filtered` were dropped by
+    inbound filters, `dropped` by rate limits or quotas; `accepted` is the rest.
+    """
+
+    ts: int
+    total: int
+    accepted: int
+    filtered: int
+    dropped: int
+
+    @classmethod
+    def from_json(cls, data: Any, *, endpoint: str) -> KeyStatsBucket:
+        obj = _Fields(data, what="key stats bucket", endpoint=endpoint)
+        return cls(
+            ts=obj.count("ts"),
+            total=obj.count("total"),
+            accepted=obj.count("accepted"),
+            filtered=obj.count("filtered"),
+            dropped=obj.count("dropped"),
         )
 
 
@@ -132,6 +166,12 @@ class _Fields:
         if isinstance(value, bool) or (isinstance(value, str) and not value.isdigit()):
             raise self._error(f"a {self.what} whose '{name}' is not an integer")
         return int(value)
+
+    def count(self, name: str) -> int:
+        value = self._data.get(name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise self._error(f"a {self.what} whose '{name}' is not a whole number >= 0")
+        return value
 
     def flag(self, name: str) -> bool:
         value = self._data.get(name)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
@@ -221,9 +221,17 @@ class KvStore:
     # -- publish ---------------------------------------------------------------
 
     def publish(
-        self, path: str, fields: Mapping[str, str], *, custom_metadata: Mapping[str, str] | None = None
+        self,
+        path: str,
+        fields: Mapping[str, str],
+        *,
+        custom_metadata: Mapping[str, str] | None = None,
+        remove: Iterable[str] = (),
     ) -> PublishResult:
         """Make `fields` (and, on KV v2, `custom_metadata`) current at `path`, keeping everything else.
+
+        Fields named in `remove` leave the secret (in the same write); every
+        other field, ours or not, stays.
 
         KV v2: `GET /v1/<mount>/data/<path>`, then, only if a field differs,
         `POST /v1/<mount>/data/<path>` with `cas` set to the version read (0
@@ -234,15 +242,16 @@ class KvStore:
         (KV v1 has no versions, metadata or check-and-set).
         """
         self.check_mount()
+        gone = frozenset(remove)
         if self.kv_version == 1:
-            return self._publish_v1(_clean(path), fields)
+            return self._publish_v1(_clean(path), fields, gone)
         path = _clean(path)
         for _ in range(self._cas_attempts):
             current = self._read_v2(path)
-            if current.data is not None and _contains(current.data, fields):
+            if current.data is not None and _contains(current.data, fields, gone):
                 version, data_written = current.version, False
             else:
-                written_version = self._write_v2(path, {**(current.data or {}), **fields}, current)
+                written_version = self._write_v2(path, _merged(current.data, fields, gone), current)
                 if written_version is None:
                     # Lost a check-and-set race: read the winner and merge again, at once (no wait to announce).
                     _log.debug("`%s/data/%s` changed after version %d; merging again",
@@ -290,16 +299,16 @@ class KvStore:
             )
         return True
 
-    def _publish_v1(self, path: str, fields: Mapping[str, str]) -> PublishResult:
+    def _publish_v1(self, path: str, fields: Mapping[str, str], gone: frozenset[str]) -> PublishResult:
         current = self._read_v1(path)
-        if current is not None and _contains(current, fields):
+        if current is not None and _contains(current, fields, gone):
             return PublishResult(written=False, version=None)
         capability = "update" if current is not None else "create"
         self.writes += 1
         with vault_errors(self._site(path=f"{self.mount}/{path}", capability=capability)):
             # method="POST": otherwise hvac reads the secret again to choose the verb.
             self._client.secrets.kv.v1.create_or_update_secret(
-                path, secret={**(current or {}), **fields}, method="POST", mount_point=self.mount
+                path, secret=_merged(current, fields, gone), method="POST", mount_point=self.mount
             )
         return PublishResult(written=True, version=None)
 
@@ -395,8 +404,14 @@ def _stored_v2(current: _Current) -> StoredSecret | None:
     )
 
 
-def _contains(data: Mapping[str, Any], fields: Mapping[str, str]) -> bool:
-    return all(key in data and data[key] == value for key, value in fields.items())
+def _contains(data: Mapping[str, Any], fields: Mapping[str, str], gone: frozenset[str]) -> bool:
+    present = all(key in data and data[key] == value for key, value in fields.items())
+    return present and gone.isdisjoint(data)
+
+
+def _merged(data: Mapping[str, Any] | None, fields: Mapping[str, str], gone: frozenset[str]) -> dict[str, Any]:
+    """What the secret holds after a publish: its fields, ours updated, the dropped ones left out."""
+    return {key: value for key, value in {**(data or {}), **fields}.items() if key not in gone}
 
 
 def _clean(path: str) -> str:
