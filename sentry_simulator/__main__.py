@@ -34,8 +34,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--page-size", type=int, default=None,
                         help="page size of every list without per_page (default: Sentry's own, "
                              "10 for key lists and 100 for project lists)")
-    parser.add_argument("--rate-limit", type=int, default=DEFAULT_RATE_LIMIT, help="requests per window")
+    parser.add_argument("--rate-limit", type=int, default=None,
+                        help="requests per window for every endpoint (default: Sentry's own per endpoint: "
+                             "40/s for key lists, 5/s for project stats, 20/s for key stats, "
+                             f"{DEFAULT_RATE_LIMIT}/s shared by the rest)")
     parser.add_argument("--rate-window", type=int, default=DEFAULT_RATE_WINDOW, help="window in seconds")
+    parser.add_argument("--link-prefix", default=None, metavar="URL",
+                        help="Sentry's system.url-prefix: Link headers name this origin instead of the "
+                             "address a request came to (default: the request's own)")
+    parser.add_argument("--self-hosted", action="store_true",
+                        help="no rate limits and no X-Sentry-Rate-Limit-* headers, as self-hosted Sentry")
     return parser
 
 
@@ -53,7 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"sentry-simulator: {exc}", file=sys.stderr)
         return 2
     simulator = Simulator(seed, prefix=args.prefix, page_size=args.page_size,
-                          rate_limit=args.rate_limit, rate_window=args.rate_window)
+                          rate_limit=args.rate_limit, rate_window=args.rate_window,
+                          link_prefix=args.link_prefix, self_hosted=args.self_hosted)
     server = create_server(simulator, host=args.host, port=args.port)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from urllib.parse import unquote
 
 from .faults import FaultInjector, InvalidFault, parse_fault_request
-from .limits import InFlight, RateWindow
+from .limits import RateLimits
 from .messages import Request, Response, detail_response, json_response
 from .metrics import RequestCounter
 from .seed import parse_timestamp
@@ -26,6 +26,7 @@ __all__ = ["AdminApi"]
 _KEYS = re.compile(r"^/_admin/projects/([^/]+)/([^/]+)/keys/?$")
 _KEY = re.compile(r"^/_admin/projects/([^/]+)/([^/]+)/keys/([^/]+)/?$")
 _TRAFFIC = re.compile(r"^/_admin/projects/([^/]+)/([^/]+)/traffic/?$")
+_RENAME = re.compile(r"^/_admin/projects/([^/]+)/([^/]+)/rename/?$")
 
 
 class AdminApi:
@@ -34,14 +35,12 @@ class AdminApi:
         *,
         state: SimulatorState,
         faults: FaultInjector,
-        rate: RateWindow,
-        in_flight: InFlight,
+        rate: RateLimits,
         counter: RequestCounter,
     ) -> None:
         self._state = state
         self._faults = faults
         self._rate = rate
-        self._in_flight = in_flight
         self._counter = counter
         self._fixed: dict[tuple[str, str], Callable[[Request], Response]] = {
             ("GET", "/_admin/health"): lambda _: json_response(200, {"status": "ok"}),
@@ -68,6 +67,8 @@ class AdminApi:
             return fixed(request)
         if request.method == "POST" and (found := _KEYS.match(path)):
             return self._create_key(request, *(unquote(g) for g in found.groups()))
+        if request.method == "POST" and (found := _RENAME.match(path)):
+            return self._rename_project(request, *(unquote(g) for g in found.groups()))
         if request.method == "PUT" and (found := _KEY.match(path)):
             return self._update_key(request, *(unquote(g) for g in found.groups()))
         if request.method == "PUT" and (found := _TRAFFIC.match(path)):
@@ -99,6 +100,12 @@ class AdminApi:
     def _set_traffic(self, request: Request, org: str, project: str) -> Response:
         self._state.set_traffic(org, project, parse_traffic(request.json()))
         return json_response(200, {"status": "ok"})
+    def _rename_project(self, request: Request, org: str, project: str) -> Response:
+        slug = _object(request.json()).get("slug")
+        if not isinstance(slug, str) or not slug:
+            raise ValueError("expected {'slug': the project's new slug}")
+        renamed = self._state.rename_project(org, project, slug)
+        return json_response(200, {"id": str(renamed.id), "slug": renamed.slug, "previousSlug": project})
 
     def _add_fault(self, request: Request) -> Response:
         parsed = parse_fault_request(request.json())
@@ -106,10 +113,10 @@ class AdminApi:
             self._faults.add(parsed.rule)
         if parsed.latency_ms is not None:
             self._faults.set_latency(parsed.latency_ms)
-        if parsed.concurrent_limit is not None:
-            self._in_flight.enforced_limit = parsed.concurrent_limit
-        if parsed.rate_limit is not None or parsed.rate_window is not None:
-            self._rate.configure(limit=parsed.rate_limit, window=parsed.rate_window)
+        if parsed.rate_limit is not None or parsed.rate_window is not None or parsed.concurrent_limit is not None:
+            self._rate.configure(
+                limit=parsed.rate_limit, window=parsed.rate_window, concurrent=parsed.concurrent_limit
+            )
         return json_response(200, self._describe_faults())
 
     def _clear_faults(self, _: Request) -> Response:
@@ -129,11 +136,10 @@ class AdminApi:
 
     def _clear_conditions(self) -> None:
         self._faults.clear()
-        self._in_flight.enforced_limit = None
         self._rate.restore_defaults()
 
     def _describe_faults(self) -> dict[str, object]:
-        return {**self._faults.describe(), "concurrent_limit": self._in_flight.enforced_limit}
+        return {**self._faults.describe(), "concurrent_limit": self._rate.concurrent_override}
 
 
 def _object(body: object) -> dict[str, object]:

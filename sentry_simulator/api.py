@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlencode
 from .messages import Request, Response, detail_response, json_array_response, json_response
 from .pagination import DEFAULT_PER_PAGE, KEYS_DEFAULT_PER_PAGE, InvalidPagination, paginate, parse_per_page
 from .serializers import key_json, key_json_bytes, project_detail_json, project_summary_json_bytes
-from .state import Key, Organization, Project, SimulatorState, Team
+from .state import Key, Organization, Principal, Project, SimulatorState, Team
 from .stats import InvalidStatsQuery, StatsQuery, parse_stats_query, stats_series
 from .traffic import key_stats_series, project_totals
 
@@ -35,14 +35,33 @@ class _ApiError(Exception):
         self.response = detail_response(status, detail, *headers)
 
 
+class _ProjectMoved(Exception):
+    """Sentry's ProjectMoved: a 302 whose body and Location name the project's new slug."""
+
+    def __init__(self, new_url: str, slug: str) -> None:
+        super().__init__(new_url)
+        body = {"slug": slug, "detail": {"extra": {"url": new_url, "slug": slug}}}
+        self.response = json_response(302, body, ("Location", new_url))
+
+
 @dataclass(frozen=True)
 class _Call:
     request: Request
-    scopes: frozenset[str]
+    principal: Principal
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return self.principal.scopes
 
     def require(self, family: str) -> None:
         """Any of read/write/admin of the family will do, as in Sentry's ScopedPermission."""
         if not any(f"{family}:{level}" in self.scopes for level in ("read", "write", "admin")):
+            raise _ApiError(403, NO_PERMISSION)
+
+    def require_project(self, project: Project) -> None:
+        """Sentry's ProjectPermission: the scope, and access to one of the project's teams."""
+        self.require("project")
+        if not self.principal.has_access(project):
             raise _ApiError(403, NO_PERMISSION)
 
     @property
@@ -66,15 +85,20 @@ class _Route:
 class SentryApi:
     """Routes `/api/0/...` paths (prefix already removed) to Sentry's operations."""
 
-    def __init__(self, state: SimulatorState, *, page_size: int | None = None) -> None:
-        """`page_size=None` answers each list with Sentry's own default page size."""
+    def __init__(
+        self, state: SimulatorState, *, page_size: int | None = None, link_prefix: str | None = None
+    ) -> None:
+        """`page_size=None` answers each list with Sentry's own default page size; `link_prefix`
+        stands for Sentry's `system.url-prefix`, which its Link URLs start with whatever host
+        the request came to (None: the request's own origin)."""
         self._state = state
         self._page_size = page_size
+        self._link_prefix = link_prefix.rstrip("/") if link_prefix else None
 
     def handle(self, request: Request, route_path: str) -> Response:
         try:
             return self._dispatch(request, route_path)
-        except _ApiError as error:
+        except (_ApiError, _ProjectMoved) as error:
             return error.response
 
     def _dispatch(self, request: Request, route_path: str) -> Response:
@@ -85,20 +109,20 @@ class SentryApi:
                 query = "?" + urlencode(request.query) if request.query else ""
                 return Response(status=301, headers=(("Location", request.url + "/" + query),))
             raise _ApiError(404, NOT_FOUND)
-        call = _Call(request=request, scopes=self._authenticate(request))
+        call = _Call(request=request, principal=self._authenticate(request))
         if request.method != "GET":
             raise _ApiError(405, f'Method "{request.method}" not allowed.', ("Allow", "GET, HEAD, OPTIONS"))
         return route.handler(self, call, args)
 
-    def _authenticate(self, request: Request) -> frozenset[str]:
+    def _authenticate(self, request: Request) -> Principal:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer":
             raise _ApiError(401, NO_CREDENTIALS, ("WWW-Authenticate", 'Bearer realm="api"'))
-        scopes = self._state.scopes_for(token.strip())
-        if scopes is None:
+        principal = self._state.principal_for(token.strip())
+        if principal is None:
             raise _ApiError(401, INVALID_TOKEN, ("WWW-Authenticate", 'Bearer realm="api"'))
-        return scopes
+        return principal
 
     # -- lookups that 404 -------------------------------------------------------
 
@@ -108,12 +132,25 @@ class SentryApi:
             raise _ApiError(404, NOT_FOUND)
         return organization
 
-    def _project(self, org_ref: str, project_ref: str) -> tuple[Organization, Project]:
+    def _project(self, call: _Call, org_ref: str, project_ref: str) -> tuple[Organization, Project]:
+        """The project and its permission check, in Sentry's ProjectEndpoint order."""
         organization = self._organization(org_ref)
         project = self._state.project(organization.slug, project_ref)
         if project is None:
+            self._raise_if_renamed(call, org_ref, project_ref)
             raise _ApiError(404, NOT_FOUND)
+        call.require_project(project)
         return organization, project
+
+    def _raise_if_renamed(self, call: _Call, org_ref: str, old_slug: str) -> None:
+        moved = self._state.renamed_project(org_ref, old_slug)
+        if moved is None:
+            return
+        # Sentry checks permission on the project first, so a rename is never revealed to a stranger.
+        call.require_project(moved)
+        requested = call.request.path + ("?" + urlencode(call.request.query) if call.request.query else "")
+        new_url = requested.replace(f"projects/{org_ref}/{old_slug}/", f"projects/{org_ref}/{moved.slug}/")
+        raise _ProjectMoved(new_url, moved.slug)
 
     def _team(self, organization: Organization, ref: str, *, detail: str = NOT_FOUND) -> Team:
         team = self._state.team(organization.slug, ref)
@@ -133,9 +170,8 @@ class SentryApi:
         default = self._page_size if self._page_size is not None else default_per_page
         try:
             per_page = parse_per_page(request.param("per_page"), default=default)
-            page = paginate(
-                rows, cursor=request.param("cursor"), per_page=per_page, url=request.url, query=request.query
-            )
+            url = self._link_prefix + request.path if self._link_prefix else request.url
+            page = paginate(rows, cursor=request.param("cursor"), per_page=per_page, url=url, query=request.query)
         except InvalidPagination as exc:
             raise _ApiError(400, str(exc)) from exc
         return json_array_response(200, [render(row) for row in page.items], ("Link", page.link_header))
@@ -143,29 +179,28 @@ class SentryApi:
     # -- operations ---------------------------------------------------------------
 
     def _get_project(self, call: _Call, args: Sequence[str]) -> Response:
-        organization, project = self._project(*args)
-        call.require("project")
+        organization, project = self._project(call, *args)
         body = project_detail_json(
-            project, organization, access=call.access, base_url=call.request.origin + "/"
+            project,
+            organization,
+            access=call.access,
+            base_url=call.request.origin + "/",
+            is_member=call.principal.is_member(project),
         )
         return json_response(200, body)
 
     def _list_project_keys(self, call: _Call, args: Sequence[str]) -> Response:
-        organization, project = self._project(*args)
-        call.require("project")
+        organization, project = self._project(call, *args)
         keys = self._state.project_keys(organization.slug, project.slug, status=call.request.param("status"))
-        return self._page(
-            call, keys, lambda key: key_json_bytes(key, organization), default_per_page=KEYS_DEFAULT_PER_PAGE
-        )
+        return self._keys_page(call, keys, organization)
 
     def _get_project_key(self, call: _Call, args: Sequence[str]) -> Response:
         organization, _, key = self._key(call, args)
-        return json_response(200, key_json(key, organization))
+        return json_response(200, key_json(key, organization, superuser=call.principal.superuser))
 
     def _key(self, call: _Call, args: Sequence[str]) -> tuple[Organization, Project, Key]:
         """The key of a `.../keys/{key_id}/...` path: 404 for any part that does not exist, then the scope."""
-        organization, project = self._project(args[0], args[1])
-        call.require("project")
+        organization, project = self._project(call, args[0], args[1])
         key = self._state.project_key(organization.slug, project.slug, args[2])
         if key is None:
             raise _ApiError(404, NOT_FOUND)
@@ -174,11 +209,40 @@ class SentryApi:
     def _list_organization_project_keys(self, call: _Call, args: Sequence[str]) -> Response:
         organization = self._organization(args[0])
         call.require("org")
+        projects = self._requested_projects(call, organization)
         team_ref = call.request.param("team")
         team = self._team(organization, team_ref, detail="Team not found") if team_ref else None
-        keys = self._state.organization_keys(organization.slug, team=team, status=call.request.param("status"))
+        keys = self._state.organization_keys(
+            organization.slug, team=team, status=call.request.param("status"), project_ids={p.id for p in projects}
+        )
+        return self._keys_page(call, keys, organization)
+
+    def _requested_projects(self, call: _Call, organization: Organization) -> list[Project]:
+        """Sentry's `get_projects`: no `project` means the projects of the token's own teams,
+        `project=-1` every project it has access to, ids exactly those (403 if one is not accessible)."""
+        raw = [value for name, value in call.request.query if name == "project"]
+        try:
+            wanted = {int(value) for value in raw}
+        except ValueError as exc:
+            raise _ApiError(400, "Invalid project parameter. Values must be numbers.") from exc
+        projects = self._state.projects(organization.slug)
+        principal = call.principal
+        if not wanted:
+            return [p for p in projects if principal.is_member(p)]
+        if wanted == {-1}:
+            return [p for p in projects if principal.has_access(p)]
+        chosen = [p for p in projects if p.id in wanted and principal.has_access(p)]
+        if {p.id for p in chosen} != wanted:
+            raise _ApiError(403, NO_PERMISSION)
+        return chosen
+
+    def _keys_page(self, call: _Call, keys: Sequence[Any], organization: Organization) -> Response:
+        superuser = call.principal.superuser
         return self._page(
-            call, keys, lambda key: key_json_bytes(key, organization), default_per_page=KEYS_DEFAULT_PER_PAGE
+            call,
+            keys,
+            lambda key: key_json_bytes(key, organization, superuser=superuser),
+            default_per_page=KEYS_DEFAULT_PER_PAGE,
         )
 
     def _list_organization_projects(self, call: _Call, args: Sequence[str]) -> Response:
@@ -188,20 +252,26 @@ class SentryApi:
         query = call.request.param("query")
         if query:
             projects = [p for p in projects if _matches_query(p, query)]
-        access = tuple(call.access)
-        return self._page(call, projects, lambda p: project_summary_json_bytes(p, access))
+        return self._projects_page(call, projects)
 
     def _list_team_projects(self, call: _Call, args: Sequence[str]) -> Response:
         organization = self._organization(args[0])
         team = self._team(organization, args[1])
         call.require("project")
-        access = tuple(call.access)
-        projects = self._state.projects(organization.slug, team=team)
-        return self._page(call, projects, lambda p: project_summary_json_bytes(p, access))
+        return self._projects_page(call, self._state.projects(organization.slug, team=team))
+
+    def _projects_page(self, call: _Call, projects: Sequence[Project]) -> Response:
+        access, principal = tuple(call.access), call.principal
+        return self._page(
+            call,
+            projects,
+            lambda p: project_summary_json_bytes(
+                p, access, is_member=principal.is_member(p), has_access=principal.has_access(p)
+            ),
+        )
 
     def _list_project_stats(self, call: _Call, args: Sequence[str]) -> Response:
-        organization, project = self._project(*args)
-        call.require("project")
+        organization, project = self._project(call, *args)
         param = call.request.param
         try:
             query = parse_stats_query(

@@ -13,8 +13,9 @@ from http import HTTPStatus
 from .admin import AdminApi
 from .api import NOT_FOUND, SentryApi
 from .faults import FaultInjector, FaultRule
-from .limits import DEFAULT_RATE_LIMIT, DEFAULT_RATE_WINDOW, InFlight, RateDecision, RateWindow
-from .messages import Request, Response, detail_response
+from .limits import DEFAULT_RATE_WINDOW, Admission, RateLimits
+from .messages import Request, Response, detail_response, json_response
+from .pagination import endless_page
 from .metrics import RequestCounter
 from .seed import Seed
 from .state import SimulatorState
@@ -37,19 +38,22 @@ class Simulator:
         *,
         prefix: str = "",
         page_size: int | None = None,
-        rate_limit: int = DEFAULT_RATE_LIMIT,
+        rate_limit: int | None = None,
         rate_window: int = DEFAULT_RATE_WINDOW,
+        link_prefix: str | None = None,
+        self_hosted: bool = False,
     ) -> None:
+        """`rate_limit=None` keeps Sentry's per-endpoint limits; `link_prefix` is Sentry's
+        `system.url-prefix` (Link URLs start with it, not with the address the request came to);
+        `self_hosted` turns rate limiting and its headers off, as self-hosted Sentry does."""
         self.prefix = normalize_prefix(prefix)
+        self.self_hosted = self_hosted
         self.state = SimulatorState(seed)
         self.faults = FaultInjector()
-        self.rate = RateWindow(limit=rate_limit, window=rate_window)
-        self.in_flight = InFlight()
+        self.rate = RateLimits(limit=rate_limit, window=rate_window)
         self.counter = RequestCounter()
-        self._api = SentryApi(self.state, page_size=page_size)
-        self._admin = AdminApi(
-            state=self.state, faults=self.faults, rate=self.rate, in_flight=self.in_flight, counter=self.counter
-        )
+        self._api = SentryApi(self.state, page_size=page_size, link_prefix=link_prefix)
+        self._admin = AdminApi(state=self.state, faults=self.faults, rate=self.rate, counter=self.counter)
 
     def handle(self, request: Request) -> Response:
         route_path = self._route_path(request.path)
@@ -71,48 +75,59 @@ class Simulator:
 
     def _handle_api(self, request: Request, route_path: str) -> Response:
         self.counter.record(request.path)
-        in_flight = self.in_flight.enter()
+        if self.self_hosted:
+            # Self-hosted Sentry skips the rate-limit middleware: no limits, no headers.
+            self._wait_latency()
+            return self._served(request, route_path)
+        admission = self.rate.enter(route_path, time.time())
         try:
-            if self.faults.latency_seconds:
-                time.sleep(self.faults.latency_seconds)
-            now = time.time()
-            decision = self.rate.hit(now)
-            response = self._limited(in_flight, decision, now) or self._served(request, route_path)
-            return response.with_headers(*self._rate_headers(decision))
+            self._wait_latency()
+            response = self._limited(admission, route_path) or self._served(request, route_path)
+            return response.with_headers(*_rate_headers(admission))
         finally:
-            self.in_flight.leave()
+            self.rate.leave(admission)
 
-    def _limited(self, in_flight: int, decision: RateDecision, now: float) -> Response | None:
-        if self.in_flight.over_limit(in_flight):
-            return detail_response(
+    def _wait_latency(self) -> None:
+        if self.faults.latency_seconds:
+            time.sleep(self.faults.latency_seconds)
+
+    def _limited(self, admission: Admission, route_path: str) -> Response | None:
+        # Sentry's middleware answers a bare JSON string, with no Retry-After: the client
+        # has only X-Sentry-Rate-Limit-Reset to go by.
+        if admission.over_concurrency:
+            return json_response(
                 429,
                 "You are attempting to go above the allowed concurrency for this endpoint. "
-                f"Concurrency limit is {self.in_flight.limit}",
+                f"Concurrency limit is {admission.concurrent_limit}",
             )
-        if not decision.allowed:
-            return detail_response(
+        if not admission.decision.allowed:
+            return json_response(
                 429,
                 "You are attempting to use this endpoint too frequently. "
-                f"Limit is {decision.limit} requests in {self.rate.window} seconds",
-                ("Retry-After", str(decision.retry_after(now))),
+                f"Limit is {admission.decision.limit} requests in {self.rate.window_of(admission.bucket)} seconds",
             )
         return None
 
     def _served(self, request: Request, route_path: str) -> Response:
         fault = self.faults.take(request.path)
+        if fault is not None and fault.endless_pages:
+            return endless_page(request)
         if fault is not None and not fault.malformed:
             return _fault_response(fault)
         response = self._api.handle(request, route_path)
         return _malformed(response, fault) if fault is not None else response
 
-    def _rate_headers(self, decision: RateDecision) -> tuple[tuple[str, str], ...]:
-        return (
-            ("X-Sentry-Rate-Limit-Limit", str(decision.limit)),
-            ("X-Sentry-Rate-Limit-Remaining", str(decision.remaining)),
-            ("X-Sentry-Rate-Limit-Reset", str(decision.reset)),
-            ("X-Sentry-Rate-Limit-ConcurrentLimit", str(self.in_flight.limit)),
-            ("X-Sentry-Rate-Limit-ConcurrentRemaining", str(self.in_flight.remaining(self.in_flight.current))),
-        )
+
+def _rate_headers(admission: Admission) -> tuple[tuple[str, str], ...]:
+    decision = admission.decision
+    return (
+        ("X-Sentry-Rate-Limit-Limit", str(decision.limit)),
+        ("X-Sentry-Rate-Limit-Remaining", str(decision.remaining)),
+        ("X-Sentry-Rate-Limit-Reset", str(decision.reset)),
+        # str(None) is what Sentry sends for an endpoint without a concurrent limit.
+        ("X-Sentry-Rate-Limit-ConcurrentLimit", str(admission.concurrent_limit)),
+        ("X-Sentry-Rate-Limit-ConcurrentRemaining", str(admission.concurrent_remaining)),
+    )
 
 
 def _fault_response(fault: FaultRule) -> Response:
@@ -127,7 +142,7 @@ def _fault_response(fault: FaultRule) -> Response:
         html = _HTML_5XX.format(code=fault.status, phrase=phrase)
         return Response(status=fault.status, body=html.encode(), content_type="text/html", headers=headers)
     if fault.status == 429:
-        return detail_response(429, "You are attempting to use this endpoint too frequently.", *headers)
+        return json_response(429, "You are attempting to use this endpoint too frequently.", *headers)
     if fault.status == 500:
         return detail_response(500, "Internal Error", *headers)
     return detail_response(fault.status, phrase, *headers)

@@ -1,8 +1,9 @@
 """Scripted failures, so clients can be tested against a Sentry that misbehaves.
 
 A rule answers the next N API requests whose path contains a given text with
-a chosen failure: a 429 with `Retry-After`, a 5xx, or a 200 whose body is not
-JSON. Rules are consumed in the order they were added; the first matching rule
+a chosen failure: a 429 (Sentry's own shape, with `Retry-After` only when
+asked for), a 5xx, a 200 whose body is not JSON, or an endless listing: empty
+pages whose `Link` always offers a fresh next cursor with `results="true"`. Rules are consumed in the order they were added; the first matching rule
 with failures left wins.
 """
 
@@ -36,6 +37,7 @@ class FaultRule:
     retry_after: int | None = None
     body: str | None = None
     malformed: bool = False
+    endless_pages: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,13 +54,13 @@ class FaultRequest:
 def parse_fault_request(raw: Any) -> FaultRequest:
     if not isinstance(raw, Mapping):
         raise InvalidFault("expected a JSON object")
-    known = {"status", "count", "path_contains", "retry_after", "body", "malformed",
+    known = {"status", "count", "path_contains", "retry_after", "body", "malformed", "endless_pages",
              "latency_ms", "concurrent_limit", "rate_limit", "rate_window"}
     unknown = sorted(set(raw) - known)
     if unknown:
         raise InvalidFault(f"unknown fields {unknown}; allowed: {sorted(known)}")
     rule = None
-    if "status" in raw or raw.get("malformed"):
+    if "status" in raw or raw.get("malformed") or raw.get("endless_pages"):
         rule = _parse_rule(raw)
     request = FaultRequest(
         rule=rule,
@@ -68,18 +70,19 @@ def parse_fault_request(raw: Any) -> FaultRequest:
         rate_window=_optional_int(raw, "rate_window", minimum=1),
     )
     if request == FaultRequest(None, None, None, None, None):
-        raise InvalidFault("nothing to do: give 'status' or 'malformed', 'latency_ms', "
+        raise InvalidFault("nothing to do: give 'status', 'malformed' or 'endless_pages', 'latency_ms', "
                            "'concurrent_limit' or 'rate_limit'")
     return request
 
 
 def _parse_rule(raw: Mapping[str, Any]) -> FaultRule:
     malformed = raw.get("malformed", False)
-    if not isinstance(malformed, bool):
-        raise InvalidFault("'malformed' must be true or false")
-    status = raw.get("status", 200 if malformed else None)
+    endless = raw.get("endless_pages", False)
+    if not isinstance(malformed, bool) or not isinstance(endless, bool):
+        raise InvalidFault("'malformed' and 'endless_pages' must be true or false")
+    status = raw.get("status", 200 if malformed or endless else None)
     if not isinstance(status, int) or isinstance(status, bool) or not (
-        (malformed and status == 200) or 400 <= status <= 599
+        ((malformed or endless) and status == 200) or 400 <= status <= 599
     ):
         raise InvalidFault(f"'status' must be 400-599 (or 200 with malformed), got {status!r}")
     count = raw.get("count", 1)
@@ -89,11 +92,10 @@ def _parse_rule(raw: Mapping[str, Any]) -> FaultRule:
     body = raw.get("body")
     if not isinstance(path_contains, str) or (body is not None and not isinstance(body, str)):
         raise InvalidFault("'path_contains' and 'body' must be strings")
+    # No Retry-After unless asked for: Sentry's rate-limit middleware never sends one.
     retry_after = _optional_int(raw, "retry_after", minimum=0)
-    if status == 429 and retry_after is None:
-        retry_after = 1  # Sentry's 429s always say when to come back
     return FaultRule(status=status, count=count, path_contains=path_contains,
-                     retry_after=retry_after, body=body, malformed=malformed)
+                     retry_after=retry_after, body=body, malformed=malformed, endless_pages=endless)
 
 
 def _optional_int(raw: Mapping[str, Any], name: str, *, minimum: int) -> int | None:

@@ -14,8 +14,11 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 from urllib.parse import urlencode
 
+from .messages import Request, Response, json_array_response
+
 __all__ = [
     "DEFAULT_PER_PAGE",
+    "endless_page",
     "KEYS_DEFAULT_PER_PAGE",
     "MAX_PER_PAGE",
     "Cursor",
@@ -82,9 +85,8 @@ def parse_per_page(raw: str | None, *, default: int) -> int:
     limit = max(MAX_PER_PAGE, default)
     if per_page > limit:
         raise InvalidPagination(f"Invalid per_page value. Cannot exceed {limit}.")
-    if per_page < 1:
-        raise InvalidPagination("Invalid per_page parameter.")
-    return per_page
+    # Sentry's paginator clamps a zero or negative page size instead of refusing it.
+    return max(1, per_page)
 
 
 def paginate(
@@ -113,6 +115,18 @@ def paginate(
         )
     )
     return Page(items=items, link_header=link)
+
+
+def endless_page(request: Request) -> Response:
+    """A fault: an empty page whose next link still says `results="true"`, with a cursor never seen before."""
+    try:
+        offset = Cursor.parse(request.param("cursor") or "0:0:0").offset
+    except InvalidPagination:
+        offset = 0
+    following = Cursor(0, offset + MAX_PER_PAGE, False)
+    kept = urlencode([(k, v) for k, v in request.query if k != "cursor"])
+    link = _link(request.url, kept, following, rel="next", has_results=True)
+    return json_array_response(200, [], ("Link", link))
 
 
 def _link(url: str, query: str, cursor: Cursor, *, rel: str, has_results: bool) -> str:

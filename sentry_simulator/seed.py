@@ -26,6 +26,8 @@ __all__ = [
     "Seed",
     "SeedError",
     "TeamSeed",
+    "MEMBER_ROLES",
+    "TOKEN_KINDS",
     "TokenSeed",
     "derive_hex",
     "derive_int",
@@ -128,10 +130,27 @@ class OrganizationSeed:
     projects: tuple[ProjectSeed, ...]
 
 
+TOKEN_KINDS = frozenset({"user", "integration", "organization"})
+MEMBER_ROLES = frozenset({"owner", "manager", "admin", "member"})
+
+
 @dataclass(frozen=True)
 class TokenSeed:
+    """Who a token acts for, as Sentry sees it.
+
+    `user`: a user auth token, acting with its user's organization role and team
+    memberships (`teams`); owners, managers and admins may still read projects of
+    teams they are not on. `integration`: an internal integration's token, which
+    is a member of every team. `organization`: an organization auth token
+    (`sntrys_...`), which Sentry issues with the `org:ci` scope only.
+    """
+
     token: str = field(repr=False)
     scopes: frozenset[str]
+    kind: str = "user"
+    role: str = "owner"
+    teams: frozenset[str] = frozenset()
+    superuser: bool = False
 
 
 @dataclass(frozen=True)
@@ -163,6 +182,11 @@ def parse_seed(raw: Mapping[str, Any]) -> Seed:
     tokens = tuple(
         _parse_token(tok, where=f"tokens[{i}]") for i, tok in enumerate(_list(raw, "tokens", where="seed"))
     )
+    known_teams = {team.slug for org in orgs for team in org.teams}
+    for i, token in enumerate(tokens):
+        unknown = sorted(token.teams - known_teams)
+        if unknown:
+            raise SeedError(f"tokens[{i}].teams: {unknown} are not teams of any organization")
     return Seed(organizations=orgs, tokens=tokens)
 
 
@@ -187,7 +211,8 @@ def generate_seed(
 ) -> dict[str, Any]:
     """A large, regular organization for benchmarks, as seed JSON (a dict).
 
-    Projects are spread round-robin over `teams` teams. With more than one key
+    Projects are spread round-robin over `teams` teams; the token is an
+    internal integration's, so it sees every team. With more than one key
     per project, every key is active and each is a day newer than the one
     before, so the newest key is the one a sync should publish.
     """
@@ -223,7 +248,8 @@ def generate_seed(
                 ],
             }
         ],
-        "tokens": [{"token": token, "scopes": ["org:read", "project:read", "team:read"]}],
+        # The token the README recommends: an internal integration's, a member of every team.
+        "tokens": [{"token": token, "scopes": ["org:read", "project:read", "team:read"], "kind": "integration"}],
     }
 
 
@@ -340,10 +366,24 @@ def derive_key_part(part: str, org_slug: str, project_slug: str, label: str, ind
 
 def _parse_token(raw: Any, *, where: str) -> TokenSeed:
     obj = _object(raw, where=where)
-    scopes = _list(obj, "scopes", where=where, default=[])
-    if not all(isinstance(s, str) for s in scopes):
-        raise SeedError(f"{where}.scopes: expected a list of strings")
-    return TokenSeed(token=_str(obj, "token", where=where), scopes=frozenset(scopes))
+    kind = _str(obj, "kind", where=where, default="user")
+    if kind not in TOKEN_KINDS:
+        raise SeedError(f"{where}.kind: {kind!r} is not one of {sorted(TOKEN_KINDS)}")
+    scopes = _list(obj, "scopes", where=where, default=["org:ci"] if kind == "organization" else [])
+    teams = _list(obj, "teams", where=where, default=[])
+    if not all(isinstance(s, str) for s in scopes) or not all(isinstance(t, str) for t in teams):
+        raise SeedError(f"{where}.scopes and {where}.teams: expected lists of strings")
+    role = _str(obj, "role", where=where, default="owner")
+    if role not in MEMBER_ROLES:
+        raise SeedError(f"{where}.role: {role!r} is not one of {sorted(MEMBER_ROLES)}")
+    return TokenSeed(
+        token=_str(obj, "token", where=where),
+        scopes=frozenset(scopes),
+        kind=kind,
+        role=role,
+        teams=frozenset(teams),
+        superuser=_bool(obj, "superuser", where=where, default=False),
+    )
 
 
 _MISSING: Any = object()

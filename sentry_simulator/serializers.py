@@ -28,19 +28,24 @@ _BROWSER_SDK_CHOICES = [["latest", "latest"], ["9.x", "9.x"], ["8.x", "8.x"], ["
 _CDN_HOST = "js.sentry-cdn.com"
 
 
-def key_json(key: Key, organization: Organization) -> dict[str, Any]:
-    """A client key as `ProjectKeySerializer` renders it.
+def key_json(key: Key, organization: Organization, *, superuser: bool = False) -> dict[str, Any]:
+    """A client key as `ProjectKeySerializer` renders it; `useCase` only for a superuser, as Sentry does.
 
     Cached per (key, organization): both are frozen, and a page of 100 keys is
     the simulator's hottest path in benchmarks. Callers must not mutate the dict.
     """
-    return _key_json(key, organization)
+    return _key_json_for_superuser(key, organization) if superuser else _key_json(key, organization)
 
 
 @lru_cache(maxsize=16384)
-def key_json_bytes(key: Key, organization: Organization) -> bytes:
+def key_json_bytes(key: Key, organization: Organization, *, superuser: bool = False) -> bytes:
     """The encoded key, cached: encoding dominates the cost of a 100-key page."""
-    return encode(_key_json(key, organization))
+    return encode(key_json(key, organization, superuser=superuser))
+
+
+@lru_cache(maxsize=1024)
+def _key_json_for_superuser(key: Key, organization: Organization) -> dict[str, Any]:
+    return {**_key_json(key, organization), "useCase": "user"}
 
 
 def encode(payload: Any) -> bytes:
@@ -72,7 +77,6 @@ def _key_json(key: Key, organization: Organization) -> dict[str, Any]:
             "hasFeedback": False,
             "hasLogsAndMetrics": False,
         },
-        "useCase": "user",
     }
 
 
@@ -96,16 +100,24 @@ def _dsn_json(key: Key, organization: Organization) -> dict[str, str]:
     }
 
 
-def project_summary_json(project: Project, *, access: list[str]) -> dict[str, Any]:
-    """A project in a list (organization or team projects): `ProjectSummarySerializer`."""
+def project_summary_json(
+    project: Project, *, access: list[str], is_member: bool = True, has_access: bool = True
+) -> dict[str, Any]:
+    """A project in a list (organization or team projects): `ProjectSummarySerializer`.
+
+    `isMember` and `hasAccess` are the token's own: on one of the project's
+    teams, and allowed to read it at all.
+    """
     body = dict(_project_summary(project))
-    body["access"] = access
+    body.update(access=access, isMember=is_member, hasAccess=has_access)
     return body
 
 
 @lru_cache(maxsize=16384)
-def project_summary_json_bytes(project: Project, access: tuple[str, ...]) -> bytes:
-    return encode(project_summary_json(project, access=list(access)))
+def project_summary_json_bytes(
+    project: Project, access: tuple[str, ...], *, is_member: bool = True, has_access: bool = True
+) -> bytes:
+    return encode(project_summary_json(project, access=list(access), is_member=is_member, has_access=has_access))
 
 
 def _project_basics(project: Project, *, access: list[str]) -> dict[str, Any]:
@@ -143,11 +155,12 @@ def _project_summary(project: Project) -> dict[str, Any]:
 
 
 def project_detail_json(
-    project: Project, organization: Organization, *, access: list[str], base_url: str
+    project: Project, organization: Organization, *, access: list[str], base_url: str, is_member: bool = True
 ) -> dict[str, Any]:
     """One project as `DetailedProjectSerializer` renders it (getProject)."""
     body: dict[str, Any] = {
         **_project_basics(project, access=access),
+        "isMember": is_member,
         "isInternal": False,
         "isPublic": False,
         "avatar": {"avatarType": "letter_avatar", "avatarUuid": None, "avatarUrl": None},

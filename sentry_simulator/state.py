@@ -19,12 +19,14 @@ from .seed import (
     ProjectSeed,
     RateLimitSeed,
     Seed,
+    TokenSeed,
     derive_key_part,
 )
 
 __all__ = [
     "Key",
     "Organization",
+    "Principal",
     "Project",
     "SimulatorState",
     "Team",
@@ -80,6 +82,32 @@ class Key:
     seq: int
 
 
+_GLOBAL_ROLES = frozenset({"owner", "manager", "admin"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who a token acts for: its scopes plus the team memberships Sentry checks project access against."""
+
+    scopes: frozenset[str]
+    kind: str
+    role: str
+    teams: frozenset[str]
+    superuser: bool
+
+    @classmethod
+    def from_seed(cls, seed: TokenSeed) -> Principal:
+        return cls(scopes=seed.scopes, kind=seed.kind, role=seed.role, teams=seed.teams, superuser=seed.superuser)
+
+    def is_member(self, project: Project) -> bool:
+        """On one of the project's teams; an internal integration is on every team."""
+        return self.kind == "integration" or any(team.slug in self.teams for team in project.teams)
+
+    def has_access(self, project: Project) -> bool:
+        """Sentry's `has_project_access`: membership, or an organization role with global access."""
+        return self.is_member(project) or (self.kind == "user" and self.role in _GLOBAL_ROLES)
+
+
 @dataclass
 class _ProjectRecord:
     project: Project
@@ -95,6 +123,8 @@ class _OrganizationRecord:
     teams: dict[str, Team]  # by slug
     teams_by_id: dict[int, str]
     team_projects: dict[str, tuple[str, ...]]
+    # Old slugs of renamed projects -> project id, as Sentry's ProjectRedirect table.
+    redirects: dict[str, int] = field(default_factory=dict)
 
 
 class SimulatorState:
@@ -105,7 +135,7 @@ class SimulatorState:
         self._lock = threading.RLock()
         self._orgs: dict[str, _OrganizationRecord] = {}
         self._orgs_by_id: dict[int, str] = {}
-        self._tokens: dict[str, frozenset[str]] = {}
+        self._tokens: dict[str, Principal] = {}
         self._next_seq = 0
         # Scripted per-key traffic by (organization slug, project slug); see traffic.py.
         self._traffic: dict[tuple[str, str], dict[str, tuple[TrafficSegment, ...]]] = {}
@@ -124,14 +154,24 @@ class SimulatorState:
                 record = self._build_organization(org_seed)
                 self._orgs[org_seed.slug] = record
                 self._orgs_by_id[org_seed.id] = org_seed.slug
-            self._tokens = {t.token: t.scopes for t in self._seed.tokens}
+            self._tokens = {t.token: Principal.from_seed(t) for t in self._seed.tokens}
             self._traffic = {}
 
     # -- lookups ---------------------------------------------------------------
 
-    def scopes_for(self, token: str) -> frozenset[str] | None:
+    def principal_for(self, token: str) -> Principal | None:
         with self._lock:
             return self._tokens.get(token)
+
+    def renamed_project(self, org_ref: str, old_slug: str) -> Project | None:
+        """The active project an old slug of it now redirects to, if any."""
+        with self._lock:
+            org = self._org_record(org_ref)
+            if org is None or old_slug in org.projects or old_slug not in org.redirects:
+                return None
+            slug = org.projects_by_id.get(org.redirects[old_slug])
+            record = org.projects.get(slug) if slug else None
+            return record.project if record and record.project.status == "active" else None
 
     def organization(self, ref: str) -> Organization | None:
         with self._lock:
@@ -175,8 +215,14 @@ class SimulatorState:
             return next((k for k in record.keys if k.id == key_id), None) if record else None
 
     def organization_keys(
-        self, org_ref: str, *, team: Team | None = None, status: str | None = None
+        self,
+        org_ref: str,
+        *,
+        team: Team | None = None,
+        status: str | None = None,
+        project_ids: set[int] | None = None,
     ) -> list[Key]:
+        """`project_ids`: only the keys of these projects (the ones the token may see)."""
         with self._lock:
             org = self._org_record(org_ref)
             if org is None:
@@ -186,6 +232,7 @@ class SimulatorState:
                 key
                 for slug in slugs
                 if org.projects[slug].project.status == "active"
+                and (project_ids is None or org.projects[slug].project.id in project_ids)
                 for key in org.projects[slug].keys
             ]
         return _newest_first(_with_status(keys, status))
@@ -289,6 +336,29 @@ class SimulatorState:
                     record.keys[i] = updated
                     return updated
             raise UnknownResource(f"no key {key_id!r} in project {project_ref!r}")
+
+    def rename_project(self, org_ref: str, project_ref: str, new_slug: str) -> Project:
+        """What renaming a project in Sentry's settings does: the old slug answers with a redirect."""
+        with self._lock:
+            org = self._org_record(org_ref)
+            record = self._project_record(org_ref, project_ref)
+            if org is None or record is None:
+                raise UnknownResource(f"no project {project_ref!r} in organization {org_ref!r}")
+            old = record.project.slug
+            if new_slug in org.projects:
+                raise ValueError(f"organization {org_ref!r} already has a project {new_slug!r}")
+            record.project = replace(record.project, slug=new_slug)
+            del org.projects[old]
+            org.projects[new_slug] = record
+            org.projects = dict(sorted(org.projects.items()))
+            org.projects_by_id[record.project.id] = new_slug
+            org.team_projects = {
+                team: tuple(new_slug if slug == old else slug for slug in slugs)
+                for team, slugs in org.team_projects.items()
+            }
+            org.redirects.pop(new_slug, None)
+            org.redirects[old] = record.project.id
+            return record.project
 
     # -- internals -------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .app import Simulator
-from .limits import DEFAULT_RATE_LIMIT, DEFAULT_RATE_WINDOW
+from .limits import DEFAULT_RATE_WINDOW
 from .seed import Seed, parse_seed
 from .server import create_server
 
@@ -80,6 +80,11 @@ class SimulatorAdmin:
         """Scripts events per key (see traffic.py); `{}` goes back to the project's default."""
         self._call("PUT", f"projects/{_q(org)}/{_q(project)}/traffic", {"keys": keys})
 
+    def rename_project(self, org: str, project: str, new_slug: str) -> dict[str, Any]:
+        """Renames the project as Sentry's settings page would: its old slug then answers 302."""
+        result: dict[str, Any] = self._call("POST", f"projects/{_q(org)}/{_q(project)}/rename", {"slug": new_slug})
+        return result
+
     def set_key_active(self, org: str, project: str, key_id: str, active: bool) -> dict[str, Any]:
         result: dict[str, Any] = self._call(
             "PUT", f"projects/{_q(org)}/{_q(project)}/keys/{_q(key_id)}", {"isActive": active}
@@ -95,6 +100,7 @@ class SimulatorAdmin:
         retry_after: int | None = None,
         body: str | None = None,
         malformed: bool = False,
+        endless_pages: bool = False,
         latency_ms: int | None = None,
         concurrent_limit: int | None = None,
         rate_limit: int | None = None,
@@ -102,8 +108,10 @@ class SimulatorAdmin:
     ) -> dict[str, Any]:
         """Scripts failures; see `faults.py`. `count=None` fails every match until cleared."""
         payload: dict[str, Any] = {}
-        if status is not None or malformed:
+        if status is not None or malformed or endless_pages:
             payload.update(count=count, path_contains=path_contains, malformed=malformed)
+            if endless_pages:
+                payload["endless_pages"] = True
             if status is not None:
                 payload["status"] = status
             if retry_after is not None:
@@ -161,12 +169,25 @@ def running_simulator(
     prefix: str = "",
     host: str = "127.0.0.1",
     page_size: int | None = None,
-    rate_limit: int = DEFAULT_RATE_LIMIT,
+    rate_limit: int | None = None,
     rate_window: int = DEFAULT_RATE_WINDOW,
+    link_prefix: str | None = None,
+    self_hosted: bool = False,
 ) -> Iterator[RunningSimulator]:
-    """Serves `seed` on a free loopback port in a background thread; stopped on exit."""
+    """Serves `seed` on a free loopback port in a background thread; stopped on exit.
+
+    See :class:`Simulator` for `rate_limit`, `link_prefix` and `self_hosted`.
+    """
     parsed = seed if isinstance(seed, Seed) else parse_seed(seed)
-    simulator = Simulator(parsed, prefix=prefix, page_size=page_size, rate_limit=rate_limit, rate_window=rate_window)
+    simulator = Simulator(
+        parsed,
+        prefix=prefix,
+        page_size=page_size,
+        rate_limit=rate_limit,
+        rate_window=rate_window,
+        link_prefix=link_prefix,
+        self_hosted=self_hosted,
+    )
     server = create_server(simulator, host=host, port=0)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               name="sentry-simulator", daemon=True)

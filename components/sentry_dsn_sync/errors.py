@@ -15,6 +15,7 @@ __all__ = [
     "SentryError",
     "SentryNotFoundError",
     "SentryPermissionError",
+    "SentryProjectRenamedError",
     "SentryRateLimitError",
     "SentryResponseError",
     "SentryUnavailableError",
@@ -65,6 +66,16 @@ class SentryPermissionError(SentryError):
 
 class SentryNotFoundError(SentryError):
     """404: the organization, team or project does not exist (or the token cannot see it)."""
+
+
+class SentryProjectRenamedError(SentryError):
+    """302: the project slug was renamed in Sentry; `new_slug` is what it is called now."""
+
+    def __init__(
+        self, message: str, *, new_slug: str, method: str = "", url: str = "", status: int | None = None
+    ) -> None:
+        super().__init__(message, method=method, url=url, status=status)
+        self.new_slug = new_slug
 
 
 class SentryRateLimitError(SentryError):

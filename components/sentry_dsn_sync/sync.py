@@ -101,9 +101,11 @@ def _team_project_slugs(args: SentryDsnSyncArgs) -> tuple[str, ...]:
     if args.team_projects is not None:
         return args.team_projects
     # Imported only here: a stack without `team` never reads Sentry from the program.
+    from sentry_dsn_sync.resources.runtime import announce_wait
     from sentry_dsn_sync.sentry import shared_catalog
 
-    return tuple(project.slug for project in shared_catalog(settings).team_projects(settings.team))
+    catalog = shared_catalog(settings, announce=announce_wait)
+    return tuple(project.slug for project in catalog.team_projects(settings.team))
 
 
 def _all_projects(settings: Settings, discovered: tuple[str, ...]) -> list[ProjectSpec]:

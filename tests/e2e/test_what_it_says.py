@@ -90,7 +90,7 @@ def test_a_vault_rate_limit_wait_is_announced_in_pulumi_up_output_with_its_reaso
         result = pulumi_project.up(STACK, "--skip-preview")
 
     announced = re.search(
-        rf"Vault answered GET /v1/{vault_mount}/data/sentry/acme/web with HTTP 429; waiting (\d+\.\d)s "
+        rf"sentry-dsn-sync: Vault answered GET /v1/{vault_mount}/data/sentry/acme/web with HTTP 429; waiting (\d+\.\d)s "
         r"\(Retry-After plus one second\) before retrying",
         result.stdout,
     )

@@ -25,6 +25,7 @@ from sentry_dsn_sync.errors import (
     SentryAuthError,
     SentryNotFoundError,
     SentryPermissionError,
+    SentryProjectRenamedError,
     SentryRateLimitError,
     SentryResponseError,
     SentryUnavailableError,
@@ -226,7 +227,7 @@ def test_malformed_json_raises_response_error_naming_the_endpoint(
         catalog.active_keys("web")
 
     assert str(caught.value).startswith(
-        f"Sentry answered GET {sim.url}api/0/organizations/acme/project-keys/?status=active&per_page=100 "
+        f"Sentry answered GET {sim.url}api/0/organizations/acme/project-keys/?status=active&project=-1&per_page=100 "
         "with a body that is not JSON (application/json)"
     ), str(caught.value)
     assert requests_by_path(sim)[ORG_KEYS] == 1, "a broken body is not a transient failure"
@@ -392,3 +393,85 @@ def test_a_token_without_org_read_falls_back_to_project_endpoints(
         "/api/0/projects/acme/api/keys/": 1,
     }
 
+
+
+# -- what real Sentry does: team membership, token types, renames, link hosts, endless listings ----------
+
+
+@pytest.mark.parametrize("token", ["demo-token", "demo-integration-token"])
+def test_an_owner_off_most_teams_and_an_integration_read_every_project_in_two_requests(
+    sim: RunningSimulator, clock: SteppingClock, token: str
+) -> None:
+    # demo-token is an owner on web-team only: without project=-1 Sentry would leave api, worker
+    # and billing out of the org-wide key list.
+    slugs = ("web", "api", "worker", "mobile", "billing")
+    with catalog_of(sim.url, clock, token=token) as catalog:
+        chosen = {slug: published_id(catalog, slug) for slug in slugs}
+    assert chosen == {slug: newest_active_id(sim, "acme", slug) for slug in slugs}
+    assert requests_by_path(sim) == {ORG_PROJECTS: 1, ORG_KEYS: 1}
+
+
+def test_a_project_the_org_wide_answer_leaves_out_is_read_from_its_own_keys(
+    sim: RunningSimulator, clock: SteppingClock
+) -> None:
+    api_id = sim.simulator.state.project("acme", "api").id  # type: ignore[union-attr]
+    # As if Sentry's project=-1 answer still left api out (a member without global access).
+    sim.admin.inject_fault(status=200, count=None, path_contains=ORG_KEYS, malformed=True, body="[]")
+    with catalog_of(sim.url, clock) as catalog:
+        assert published_id(catalog, "api") == newest_active_id(sim, "acme", "api")
+        assert all(key.project_id == api_id for key in catalog.active_keys("api"))
+    assert requests_by_path(sim)["/api/0/projects/acme/api/keys/"] == 1
+
+
+def test_an_organization_token_gets_a_403_that_names_the_tokens_that_work(
+    sim: RunningSimulator, clock: SteppingClock
+) -> None:
+    token = "sntrys_demo-organization-token"
+    with catalog_of(sim.url, clock, token=token) as catalog, pytest.raises(SentryPermissionError) as caught:
+        catalog.active_keys("web")
+    message = str(caught.value)
+    assert "organization auth token" in message and "org:ci scope only" in message
+    assert "internal integration" in message and "user auth token" in message
+    assert_no_token(caught.value, token)
+
+
+def test_a_renamed_project_says_so_and_names_the_new_slug(sim: RunningSimulator, clock: SteppingClock) -> None:
+    sim.admin.rename_project("acme", "api", "api-v2")
+    with catalog_of(sim.url, clock) as catalog:
+        with pytest.raises(SentryProjectRenamedError) as caught:
+            catalog.active_keys("api")
+        assert published_id(catalog, "api-v2") == newest_active_id(sim, "acme", "api-v2")
+    assert str(caught.value) == (
+        "project 'api' was renamed to 'api-v2' in Sentry; update `projects` in the stack config"
+    )
+
+
+def test_links_on_sentrys_own_url_prefix_are_followed_by_cursor_on_the_configured_url(
+    clock: SteppingClock,
+) -> None:
+    seed = generate_seed(organization="big", projects=150, keys_per_project=1, token=TOKEN)
+    with running_simulator(seed, link_prefix="https://sentry.internal.invalid") as big:
+        with catalog_of(big.url, clock, organization="big") as catalog:
+            assert len(catalog.active_keys("project-0149")) == 1
+        counted = big.admin.requests()["by_path"]
+    assert counted == {"/api/0/organizations/big/projects/": 2, "/api/0/organizations/big/project-keys/": 2}
+
+
+def test_an_endless_listing_of_empty_pages_ends_after_one_empty_page(
+    sim: RunningSimulator, clock: SteppingClock
+) -> None:
+    sim.admin.inject_fault(endless_pages=True, count=None, path_contains=ORG_PROJECTS)
+    with make_client(sim.url, clock) as client:
+        assert list(SentryApi(client).iter_organization_projects("acme")) == []
+        assert client.request_count == 1
+
+
+def test_a_self_hosted_sentry_without_rate_limit_headers_is_read_without_pauses(
+    _demo_seed: dict[str, Any], clock: SteppingClock
+) -> None:
+    with running_simulator(copy.deepcopy(_demo_seed), self_hosted=True) as self_hosted:
+        with make_client(self_hosted.url, clock) as client:
+            api = SentryApi(client)
+            for _ in range(12):
+                api.get_project_stats("acme", "web", stat="received", since=0, until=3600)
+    assert clock.sleeps == []

@@ -11,7 +11,7 @@ import httpx
 from sentry_dsn_sync.config import Secret
 from sentry_dsn_sync.sentry import RetryPolicy, SentryClient
 
-TOKEN = "sntrys_TOKEN-VALUE-must-never-show-0123456789"
+TOKEN = "sntryu_TOKEN-VALUE-must-never-show-0123456789"  # a user auth token
 KEY_SECRET = "f00dfacef00dfacef00dfacef00dface"
 TOKEN_SOURCE = "environment variable SENTRY_AUTH_TOKEN"
 BASE_URL = "https://sentry.example.com/"

@@ -71,8 +71,9 @@ def test_list_organization_project_keys_filters_by_status_and_team(clock: FakeCl
     (key,) = api.list_organization_project_keys("acme", team="backend")
     assert key.project_id == 9
     assert seen[0].url.path == "/api/0/organizations/acme/project-keys/"
-    # per_page: Sentry's key lists default to 10 a page; 100 is its largest.
-    assert dict(seen[0].url.params) == {"status": "active", "team": "backend", "per_page": "100"}
+    # per_page: Sentry's key lists default to 10 a page; 100 is its largest. project=-1: every
+    # project the token may read, not only those of its user's own teams.
+    assert dict(seen[0].url.params) == {"status": "active", "team": "backend", "project": "-1", "per_page": "100"}
 
 
 def test_list_organization_project_keys_404_names_the_organization(clock: FakeClock) -> None:

@@ -288,3 +288,35 @@ def test_catalog_for_builds_once_per_key_even_under_threads(clock: FakeClock) ->
         thread.join(timeout=10)
     assert len(built) == 1
     assert all(c is built[0] for c in got)
+
+
+def test_the_org_wide_keys_ask_for_every_accessible_project(clock: FakeClock) -> None:
+    seen: list[httpx.Request] = []
+    fake = FakeOrganization(3)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return fake(request)
+
+    OrganizationCatalog(SentryApi(make_client(handler, clock)), "acme").active_keys("p000")
+    (org_keys,) = [r for r in seen if r.url.path.endswith("/project-keys/")]
+    assert org_keys.url.params.get("project") == "-1"
+
+
+def test_a_listed_project_left_out_of_the_org_wide_keys_is_read_from_its_own_keys(clock: FakeClock) -> None:
+    fake = FakeOrganization(3)
+    # As Sentry answers for a token whose user may not read p001's team through the org-wide list.
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        response = fake(request)
+        if request.url.path.endswith("/project-keys/"):
+            kept = [k for k in response.json() if k["projectId"] not in {1001}]
+            return httpx.Response(200, json=kept, headers=response.headers)
+        return response
+
+    cat = OrganizationCatalog(SentryApi(make_client(handler, clock)), "acme")
+    assert {k.project_id for k in cat.active_keys("p001")} == {1001}
+    assert len(cat.active_keys("p001")) == 2
+    assert {k.project_id for k in cat.active_keys("p000")} == {1000}
+    assert fake.calls["projects/acme/p001/keys/"] == 1
+    assert fake.calls["projects/acme/p000/keys/"] == 0

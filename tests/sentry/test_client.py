@@ -17,13 +17,14 @@ from sentry_dsn_sync.errors import (
     SentryError,
     SentryNotFoundError,
     SentryPermissionError,
+    SentryProjectRenamedError,
     SentryRateLimitError,
     SentryResponseError,
     SentryUnavailableError,
 )
 from sentry_dsn_sync.sentry import SentryClient, api_path, parse_link_header
 
-from .fakes import TOKEN, TOKEN_SOURCE, FakeClock, link_header, make_client, paged
+from .fakes import TOKEN, TOKEN_SOURCE, FakeClock, link_header, make_client, paged, retry_policy
 
 ORG_PROJECTS = "https://sentry.example.com/api/0/organizations/acme/projects/"
 
@@ -189,13 +190,52 @@ def test_a_cursor_returned_twice_is_a_pagination_loop_error(clock: FakeClock) ->
     assert client.request_count == 2
 
 
-def test_a_next_link_to_another_host_is_refused(clock: FakeClock) -> None:
-    header = link_header("https://evil.example.net/api/0/organizations/acme/projects/", next_cursor="1:1:0", has_next=True)
-    client = make_client(lambda r: ok([1], Link=header), clock)
-    with pytest.raises(SentryResponseError, match="another host .*evil.example.net") as caught:
-        list(client.paginate("organizations/acme/projects/"))
-    assert client.request_count == 1
-    assert_no_token(caught.value)
+def test_a_next_link_on_another_host_is_followed_by_its_cursor_on_sentry_url(clock: FakeClock) -> None:
+    # Sentry builds link URLs from its own url-prefix: an internal name, or http behind a TLS proxy.
+    serve = paged([[1, 2], [3]], url="http://sentry-web.internal:9000/api/0/organizations/acme/projects/")
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return serve(request)
+
+    client = make_client(handler, clock)
+    assert list(client.paginate("organizations/acme/projects/", params={"per_page": 2})) == [1, 2, 3]
+    assert [str(r.url) for r in seen] == [
+        f"{ORG_PROJECTS}?per_page=2",
+        f"{ORG_PROJECTS}?per_page=2&cursor=100%3A1%3A0",
+    ]
+
+
+def test_an_empty_page_ends_a_listing_even_when_its_link_offers_more(clock: FakeClock) -> None:
+    counter = {"n": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        counter["n"] += 1
+        items = [counter["n"]] if counter["n"] == 1 else []
+        return ok(items, Link=link_header(ORG_PROJECTS, next_cursor=f"0:{counter['n']}00:0", has_next=True))
+
+    client = make_client(handler, clock)
+    assert list(client.paginate("organizations/acme/projects/")) == [1]
+    assert client.request_count == 2
+
+
+def test_a_listing_longer_than_an_organization_holds_is_stopped_with_a_clear_error(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sentry_dsn_sync.sentry.client as client_module
+
+    monkeypatch.setattr(client_module, "MAX_LISTED_ITEMS", 300)
+    counter = {"n": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        counter["n"] += 1
+        return ok(list(range(100)), Link=link_header(ORG_PROJECTS, next_cursor=f"0:{counter['n']}00:0", has_next=True))
+
+    client = make_client(handler, clock)
+    with pytest.raises(SentryResponseError, match="more pages after 3 pages of 100 .*more than a Sentry organization"):
+        list(client.paginate("organizations/acme/projects/", params={"per_page": 100}))
+    assert client.request_count == 3
 
 
 def test_a_page_that_is_not_a_list_is_a_response_error(clock: FakeClock) -> None:
@@ -518,3 +558,153 @@ def test_credentials_in_the_base_url_do_not_reach_error_messages(clock: FakeCloc
         client.get_json("projects/acme/web/")
     for text in (str(caught.value), caught.value.url, repr(client)):
         assert "proxypass" not in text
+
+
+# --- what real Sentry does: token types, renames, per-endpoint limits, bounded waiting ------------------
+
+
+def test_a_403_for_an_organization_token_says_which_tokens_work(clock: FakeClock) -> None:
+    org_token = "sntrys_eyJvcmciOiJhY21lIn0_org-token-that-must-never-show"
+    client = SentryClient(
+        base_url="https://sentry.example.com/",
+        token=Secret(org_token),
+        token_source=TOKEN_SOURCE,
+        transport=httpx.MockTransport(lambda r: httpx.Response(403, json={"detail": "You do not have permission"})),
+        retry=retry_policy(clock),
+    )
+    with pytest.raises(SentryPermissionError) as caught:
+        client.get_json("organizations/acme/projects/")
+    message = str(caught.value)
+    assert "organization auth token (sntrys_...)" in message and "org:ci scope only" in message
+    assert "internal integration" in message and "org:read" in message and "user auth token" in message
+    assert org_token not in message
+
+
+def test_a_302_with_sentrys_moved_body_is_a_renamed_error_carrying_the_new_slug(clock: FakeClock) -> None:
+    body = {"slug": "api-v2", "detail": {"extra": {"url": "/api/0/projects/acme/api-v2/", "slug": "api-v2"}}}
+    client = make_client(lambda r: httpx.Response(302, json=body, headers={"Location": "/api/0/projects/acme/api-v2/"}), clock)
+    with pytest.raises(SentryProjectRenamedError) as caught:
+        client.get_json("projects/acme/api/", what="project 'api' in organization 'acme'")
+    assert caught.value.new_slug == "api-v2" and caught.value.status == 302
+    assert client.request_count == 1, "a rename is not retried or followed"
+
+
+def test_a_bare_string_429_body_is_shown_as_sentrys_reason(clock: FakeClock) -> None:
+    reason = "You are attempting to use this endpoint too frequently. Limit is 40 requests in 1 seconds"
+    client = make_client(lambda r: httpx.Response(429, json=reason, headers={"Retry-After": "1"}), clock, max_attempts=2)
+    with pytest.raises(SentryRateLimitError, match="Limit is 40 requests in 1 seconds"):
+        client.get_json("projects/acme/web/keys/")
+
+
+def test_a_429_without_retry_after_waits_for_the_reset_plus_a_little_jitter(clock: FakeClock) -> None:
+    reset = str(int(clock.now) + 3)
+    _, handler = scripted(httpx.Response(429, json="too frequently", headers={"X-Sentry-Rate-Limit-Reset": reset}), ok())
+    client = make_client(handler, clock, jitter=0.5)
+    client.get_json("projects/acme/web/")
+    (slept,) = clock.sleeps
+    assert 3.0 <= slept <= 3.25
+
+
+def test_pacing_is_kept_per_endpoint_so_a_spent_stats_window_does_not_hold_the_key_lists(clock: FakeClock) -> None:
+    reset = str(int(clock.now) + 1)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/stats/"):
+            headers = {"X-Sentry-Rate-Limit-Limit": "5", "X-Sentry-Rate-Limit-Remaining": "0"}
+        else:
+            headers = {"X-Sentry-Rate-Limit-Limit": "40", "X-Sentry-Rate-Limit-Remaining": "39"}
+        return ok([], **headers, **{"X-Sentry-Rate-Limit-Reset": reset})
+
+    client = make_client(handler, clock)
+    client.get_json("projects/acme/web/stats/", bucket="projects/{}/{}/stats/")
+    client.get_json("projects/acme/web/keys/", bucket="projects/{}/{}/keys/")
+    assert clock.sleeps == [], "the key list has its own budget"
+    client.get_json("projects/acme/api/stats/", bucket="projects/{}/{}/stats/")
+    assert clock.sleeps == [pytest.approx(1.0)], "the stats window was spent: wait for its reset"
+
+
+def test_a_spent_window_holds_parallel_callers_until_it_resets_instead_of_running_into_429(clock: FakeClock) -> None:
+    answered: list[float] = []
+    lock = threading.Lock()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        now = clock.time()
+        window_end = int(now) + 1
+        with lock:
+            answered.append(now)
+            used = sum(1 for t in answered if int(t) == int(now))
+        headers = {
+            "X-Sentry-Rate-Limit-Limit": "5",
+            "X-Sentry-Rate-Limit-Remaining": str(max(0, 5 - used)),
+            "X-Sentry-Rate-Limit-Reset": str(window_end),
+        }
+        return ok([], **headers) if used <= 5 else httpx.Response(429, json="too frequently", headers=headers)
+
+    client = make_client(handler, clock, max_concurrency=4)
+    client.get_json("projects/acme/web/stats/", bucket="stats")  # learn the window
+    workers = [
+        threading.Thread(target=client.get_json, args=(f"projects/acme/p{n}/stats/",), kwargs={"bucket": "stats"})
+        for n in range(11)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=10)
+    per_window: dict[int, int] = {}
+    for moment in answered:
+        per_window[int(moment)] = per_window.get(int(moment), 0) + 1
+    assert client.request_count == 12, "no request was refused and retried"
+    assert max(per_window.values()) <= 5
+
+
+def test_a_concurrent_limit_of_none_is_no_limit(clock: FakeClock) -> None:
+    headers = {"X-Sentry-Rate-Limit-ConcurrentLimit": "None", "X-Sentry-Rate-Limit-ConcurrentRemaining": "None"}
+    client = make_client(lambda r: ok(**headers), clock, max_concurrency=6)
+    client.get_json("projects/acme/web/keys/")
+    assert client.allowed_concurrency == 6
+
+
+def test_without_rate_limit_headers_a_self_hosted_sentry_is_never_paced(clock: FakeClock) -> None:
+    client = make_client(lambda r: ok([]), clock)
+    for _ in range(50):
+        client.get_json("projects/acme/web/stats/", bucket="stats")
+    assert clock.sleeps == []
+
+
+def test_the_whole_runs_waiting_is_bounded(clock: FakeClock) -> None:
+    client = make_client(
+        lambda r: httpx.Response(429, json="too frequently", headers={"Retry-After": "20"}),
+        clock,
+        max_attempts=10,
+        total_budget=100.0,
+        run_budget=50.0,
+    )
+    with pytest.raises(SentryRateLimitError, match="its limit is 50s"):
+        client.get_json("projects/acme/web/")
+    with pytest.raises(SentryRateLimitError):
+        client.get_json("projects/acme/api/")
+    assert sum(clock.sleeps) <= 50.0
+    assert client.waited <= 50.0
+
+
+def test_waits_of_a_second_or_more_are_announced_with_reason_and_never_the_token(clock: FakeClock) -> None:
+    heard: list[str] = []
+    _, handler = scripted(
+        httpx.Response(429, json="too frequently", headers={"Retry-After": "3"}),
+        httpx.Response(503, headers={"Retry-After": "0.2"}),
+        ok(),
+    )
+    client = SentryClient(
+        base_url=f"https://user:{TOKEN}@sentry.example.com/",
+        token=Secret(TOKEN),
+        token_source=TOKEN_SOURCE,
+        transport=httpx.MockTransport(handler),
+        retry=retry_policy(clock),
+        announce=heard.append,
+    )
+    client.get_json("projects/acme/web/")
+    assert heard == [
+        "waiting 3.0s for Sentry before GET https://sentry.example.com/api/0/projects/acme/web/: "
+        "HTTP 429 Too Many Requests: too frequently"
+    ]
+    assert all(TOKEN not in line for line in heard)

@@ -73,3 +73,16 @@ def test_a_bad_seed_exits_2_with_the_field_named(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "organizations[0].slug: required" in result.stderr
     assert result.stdout == ""
+
+
+def test_link_prefix_and_self_hosted_flags_reach_the_server() -> None:
+    process, url = start_simulator_process(
+        DEMO_SEED_PATH, extra_args=["--link-prefix", "https://sentry.internal.invalid/", "--self-hosted"]
+    )
+    try:
+        with sentry_client(url) as http:
+            response = http.get("api/0/projects/acme/web/keys/", params={"per_page": 1})
+        assert response.headers["link"].startswith("<https://sentry.internal.invalid/api/0/projects/acme/web/keys/?")
+        assert not any(name.lower().startswith("x-sentry-rate-limit") for name in response.headers)
+    finally:
+        stop_simulator_process(process)

@@ -96,8 +96,15 @@ def test_the_demo_seed_has_the_scenarios_the_demo_needs() -> None:
     assert set(projects) == {"web", "api", "worker", "mobile", "billing"}
     assert [k.is_active for k in projects["web"].keys] == [True, True]
     assert sorted(k.is_active for k in projects["api"].keys) == [False, True]
-    (token,) = seed.tokens
-    assert token.token == "demo-token" and token.scopes == {"org:read", "project:read"}
+    tokens = {t.token: t for t in seed.tokens}
+    owner = tokens["demo-token"]
+    assert owner.scopes == {"org:read", "project:read"}
+    # An owner who is not on every team: org-wide key lists without `project=-1` leave projects out.
+    assert (owner.kind, owner.role, owner.teams) == ("user", "owner", {"web-team"})
+    assert tokens["demo-integration-token"].kind == "integration"
+    assert (tokens["demo-member-token"].role, tokens["demo-member-token"].teams) == ("member", {"web-team"})
+    org_token = tokens["sntrys_demo-organization-token"]
+    assert (org_token.kind, org_token.scopes) == ("organization", {"org:ci"})
 
 
 def test_generated_seed_has_the_requested_size_and_is_stable() -> None:

@@ -389,3 +389,10 @@ def test_client_identity_names_who_logs_in_but_holds_no_credential(make_settings
 
     assert "approle" in identity and "role-1" in identity and "ci" in identity
     assert "s3cr3t-value" not in repr(identity)
+
+
+def test_a_vault_retry_after_is_capped_so_a_run_never_waits_hours(make_settings: MakeSettings) -> None:
+    session = vault_client._session(make_settings(), verify=True)
+    retry = session.get_adapter("https://vault.example.com/").max_retries
+    assert retry.parse_retry_after("21600") == vault_client.RETRY_AFTER_MAX == 30
+    assert retry.parse_retry_after("2") == 2

@@ -14,6 +14,7 @@ waits for.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Mapping
@@ -85,7 +86,7 @@ class ProviderRuntime:
     def catalog(self, *, stack: str) -> OrganizationCatalog:
         from sentry_dsn_sync.sentry import shared_catalog
 
-        return shared_catalog(self.settings(stack=stack))
+        return shared_catalog(self.settings(stack=stack), announce=announce_wait)
 
     def kv_store(self, *, mount: str, kv_version: Literal[1, 2]) -> KvStore:
         from sentry_dsn_sync.vault import KvStore, shared_client
@@ -120,6 +121,14 @@ class ProviderRuntime:
     def read_secret(self, store: KvStore, path: str) -> StoredSecret | None:
         """The secret at `path`: as read ahead when it was, else read now."""
         return self._read_ahead.read(store, path)
+
+
+def announce_wait(message: str) -> None:
+    """A long wait for Sentry, in `pulumi up`'s output: a 60-second pause must not look like a hang.
+
+    Logged like the Vault client's waits, so both reach the engine the same way (see `engine_log`).
+    """
+    logging.getLogger("sentry_dsn_sync.sentry").info(f"sentry-dsn-sync: {message}")
 
 
 runtime = ProviderRuntime()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Literal
 
-from sentry_dsn_sync.errors import SentryResponseError
+from sentry_dsn_sync.errors import SentryProjectRenamedError, SentryResponseError
 from sentry_dsn_sync.sentry.client import SentryClient, api_path
 from sentry_dsn_sync.sentry.models import KeyStatsBucket, Project, ProjectKey
 
@@ -20,6 +21,17 @@ Resolution = Literal["10s", "1h", "1d"]
 # 10 per page, so without it a 500-project organization costs 50+ requests
 # instead of 5.
 _PER_PAGE = 100
+# Sentry's `project=-1`: every project the token may read. Without it the org-wide
+# key list covers only projects on the token user's own teams.
+_ALL_ACCESSIBLE_PROJECTS = -1
+
+# Path templates, which are also the rate-limit buckets: Sentry counts requests per endpoint.
+_PROJECT = "projects/{}/{}/"
+_PROJECT_KEYS = "projects/{}/{}/keys/"
+_PROJECT_STATS = "projects/{}/{}/stats/"
+_ORGANIZATION_KEYS = "organizations/{}/project-keys/"
+_ORGANIZATION_PROJECTS = "organizations/{}/projects/"
+_TEAM_PROJECTS = "teams/{}/{}/projects/"
 
 
 class SentryApi:
@@ -30,8 +42,11 @@ class SentryApi:
 
     def get_project(self, organization: str, project: str) -> Project:
         """GET /api/0/projects/{organization}/{project}/ (scope project:read)."""
-        path = api_path("projects/{}/{}/", organization, project)
-        data = self.client.get_json(path, what=_project_what(organization, project), scope="project:read")
+        path = api_path(_PROJECT, organization, project)
+        with _renamed_says_so(project):
+            data = self.client.get_json(
+                path, what=_project_what(organization, project), scope="project:read", bucket=_PROJECT
+            )
         return Project.from_json(data, endpoint=self.client.endpoint(path))
 
     def list_project_keys(
@@ -42,28 +57,32 @@ class SentryApi:
         Older self-hosted releases ignore `status`; callers still filter on
         `is_active` rather than trust the server did.
         """
-        path = api_path("projects/{}/{}/keys/", organization, project)
+        path = api_path(_PROJECT_KEYS, organization, project)
         items = self.client.paginate(
             path,
             params={"status": status, "per_page": _PER_PAGE},
             what=_project_what(organization, project),
             scope="project:read",
+            bucket=_PROJECT_KEYS,
         )
-        return self._keys(items, path)
+        with _renamed_says_so(project):
+            return self._keys(items, path)
 
     def list_organization_project_keys(
         self, organization: str, *, status: KeyStatus | None = "active", team: str | None = None
     ) -> list[ProjectKey]:
         """GET /api/0/organizations/{organization}/project-keys/ (scope org:read), every page.
 
-        One paginated call for the keys of every project, instead of one call per project.
+        One paginated call for the keys of every project the token may read,
+        instead of one call per project.
         """
-        path = api_path("organizations/{}/project-keys/", organization)
+        path = api_path(_ORGANIZATION_KEYS, organization)
         items = self.client.paginate(
             path,
-            params={"status": status, "team": team, "per_page": _PER_PAGE},
+            params={"status": status, "team": team, "project": _ALL_ACCESSIBLE_PROJECTS, "per_page": _PER_PAGE},
             what=f"organization '{organization}'",
             scope="org:read",
+            bucket=_ORGANIZATION_KEYS,
         )
         return self._keys(items, path)
 
@@ -73,18 +92,22 @@ class SentryApi:
 
     def iter_organization_projects(self, organization: str) -> Iterator[Project]:
         """The same, page by page as the caller iterates: the first item means the first page answered."""
-        path = api_path("organizations/{}/projects/", organization)
+        path = api_path(_ORGANIZATION_PROJECTS, organization)
         items = self.client.paginate(
-            path, params={"per_page": _PER_PAGE}, what=f"organization '{organization}'", scope="org:read"
+            path,
+            params={"per_page": _PER_PAGE},
+            what=f"organization '{organization}'",
+            scope="org:read",
+            bucket=_ORGANIZATION_PROJECTS,
         )
         return self._projects(items, path)
 
     def list_team_projects(self, organization: str, team: str) -> list[Project]:
         """GET /api/0/teams/{organization}/{team}/projects/ (scope project:read), every page."""
-        path = api_path("teams/{}/{}/projects/", organization, team)
+        path = api_path(_TEAM_PROJECTS, organization, team)
         # Sentry's default page here is already its largest (100).
         items = self.client.paginate(
-            path, what=f"team '{team}' in organization '{organization}'", scope="project:read"
+            path, what=f"team '{team}' in organization '{organization}'", scope="project:read", bucket=_TEAM_PROJECTS
         )
         return list(self._projects(items, path))
 
@@ -102,11 +125,16 @@ class SentryApi:
 
         Returns `(bucket start epoch seconds, count)` pairs.
         """
-        path = api_path("projects/{}/{}/stats/", organization, project)
+        path = api_path(_PROJECT_STATS, organization, project)
         params = {"stat": stat, "since": _epoch(since), "until": _epoch(until), "resolution": resolution}
-        data = self.client.get_json(
-            path, params=params, what=_project_what(organization, project), scope="project:read"
-        )
+        with _renamed_says_so(project):
+            data = self.client.get_json(
+                path,
+                params=params,
+                what=_project_what(organization, project),
+                scope="project:read",
+                bucket=_PROJECT_STATS,
+            )
         return _points(data, self.client.endpoint(path))
 
     def get_project_key_stats(
@@ -150,6 +178,21 @@ class SentryApi:
         """Each item parsed as it is reached: a paginated list is read only as far as it is iterated."""
         endpoint = self.client.endpoint(path)
         return (Project.from_json(item, endpoint=endpoint) for item in items)
+
+
+@contextmanager
+def _renamed_says_so(project: str) -> Iterator[None]:
+    """Sentry answers an old slug with 302 and the new slug: say what to change, not "check sentryUrl"."""
+    try:
+        yield
+    except SentryProjectRenamedError as exc:
+        raise SentryProjectRenamedError(
+            f"project '{project}' was renamed to '{exc.new_slug}' in Sentry; update `projects` in the stack config",
+            new_slug=exc.new_slug,
+            method=exc.method,
+            url=exc.url,
+            status=exc.status,
+        ) from exc
 
 
 def _project_what(organization: str, project: str) -> str:

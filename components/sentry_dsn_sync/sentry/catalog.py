@@ -159,10 +159,12 @@ class OrganizationCatalog:
         found = self.project(project)
         snapshot = self._load()
         listed = snapshot.projects is not None and project in snapshot.projects
-        if snapshot.keys_by_project is not None and listed:
-            keys = snapshot.keys_by_project.get(found.id, [])
+        if snapshot.keys_by_project is not None and listed and found.id in snapshot.keys_by_project:
+            keys = snapshot.keys_by_project[found.id]
         else:
-            # A project the org-wide lists did not cover may have keys they did not cover either.
+            # Left out of the org-wide answer: Sentry may leave out projects of teams the token's
+            # user is not on even with project=-1, so only the project's own endpoint can say
+            # whether it has no active key.
             keys = self._project_keys.get(
                 project, lambda: self.api.list_project_keys(self.organization, project, status="active")
             )
@@ -244,9 +246,16 @@ def catalog_for(key: Hashable, factory: Callable[[], OrganizationCatalog]) -> Or
 
 
 def shared_catalog(
-    settings: Settings, *, transport: httpx.BaseTransport | None = None, retry: RetryPolicy | None = None
+    settings: Settings,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    retry: RetryPolicy | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> OrganizationCatalog:
-    """The catalog every dynamic resource of this provider process uses for `settings`' organization."""
+    """The catalog every dynamic resource of this provider process uses for `settings`' organization.
+
+    `announce` hears of every long wait for Sentry (see :class:`SentryClient`).
+    """
     key = CatalogKey(
         api_root=_api_root_text(settings.sentry_url),
         organization=settings.organization,
@@ -260,6 +269,7 @@ def shared_catalog(
             token_source=settings.sentry_token_source,
             transport=transport,
             retry=retry,
+            announce=announce,
         )
         shared_with = InvocationCache.for_invocation(
             pulumi_invocation_id(), api_root=key.api_root, organization=settings.organization

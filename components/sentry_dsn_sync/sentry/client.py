@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import itertools
+import math
 import random
 import re
 import ssl
@@ -29,6 +30,7 @@ from sentry_dsn_sync.errors import (
     SentryError,
     SentryNotFoundError,
     SentryPermissionError,
+    SentryProjectRenamedError,
     SentryRateLimitError,
     SentryResponseError,
     SentryUnavailableError,
@@ -45,11 +47,26 @@ __all__ = [
 
 USER_AGENT = "sentry-dsn-sync/0.1.0"
 REQUIRED_SCOPES = "project:read and org:read"
+# Organization auth tokens carry this prefix and only the org:ci scope (sentry-cli's usual token).
+ORGANIZATION_TOKEN_PREFIX = "sntrys_"
+WORKING_TOKENS = (
+    "an internal integration's token with Organization Read and Project Read (org:read, project:read; "
+    "recommended: it sees every team), or a user auth token with org:read and project:read"
+)
+# No Sentry organization holds this many projects or keys: a listing still offering pages past it
+# is a server or proxy fault, not data.
+MAX_LISTED_ITEMS = 100_000
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
 # Below this share of the window's request budget left, requests are spread
 # over the time until the window resets instead of running into a 429.
 _LOW_REMAINING_FRACTION = 0.1
+# Spread over parallel callers waiting out one window, so they do not all arrive at its first instant.
+_RESET_JITTER = 0.25
+# A wait at least this long is announced (issue: a pause must never look like a hang).
+ANNOUNCE_WAITS_FROM = 1.0
+# The bucket of a request whose caller names none; the API wrappers name Sentry's own per endpoint.
+DEFAULT_BUCKET = "default"
 _MAX_DETAIL = 300
 
 Params = Mapping[str, str | int | float | bool | None]
@@ -68,6 +85,8 @@ class RetryPolicy:
     base_delay: float = 0.5
     max_delay: float = 30.0
     total_budget: float = 120.0
+    # All the waiting of one client (one provider process: one preview or update) together.
+    run_budget: float = 600.0
     jitter: float = 0.5
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.time
@@ -75,7 +94,7 @@ class RetryPolicy:
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError("RetryPolicy.max_attempts must be at least 1")
-        if min(self.base_delay, self.max_delay, self.total_budget, self.jitter) < 0:
+        if min(self.base_delay, self.max_delay, self.total_budget, self.run_budget, self.jitter) < 0:
             raise ValueError("RetryPolicy delays, budget and jitter cannot be negative")
 
     def backoff(self, attempt: int) -> float:
@@ -150,76 +169,124 @@ def api_root(base_url: str) -> httpx.URL:
     return url.copy_with(path=path + "/", query=None, fragment=None)
 
 
-class _RateGovernor:
-    """Keeps in-flight requests under Sentry's concurrent limit and paces a nearly spent window.
+@dataclass
+class _Bucket:
+    """What the last responses of one Sentry rate-limit bucket (endpoint and method) said."""
 
-    Sized from the last `X-Sentry-Rate-Limit-*` headers seen, shared by every
-    thread using one client, because the limits are per token, not per thread.
+    allowed: int
+    in_flight: int = 0
+    answered: bool = False  # until the first answer, its budget is unknown: one request at a time
+    limit: int | None = None
+    remaining: int | None = None
+    reset: float | None = None
+    hold_until: float = 0.0
+
+
+class _RateGovernor:
+    """Paces requests per Sentry rate-limit bucket and keeps in-flight requests under the caps.
+
+    Sentry counts requests per endpoint and method, so each bucket keeps its own
+    window (`Limit`/`Remaining`/`Reset`), its own concurrent limit and its own
+    hold after a 429; `max_concurrency` caps the requests in flight over all
+    buckets. Shared by every thread using one client, because the limits are
+    per token, not per thread.
     """
 
     def __init__(self, *, max_concurrency: int, policy: RetryPolicy) -> None:
         self._ceiling = max_concurrency
         self._policy = policy
         self._cond = threading.Condition()
-        self._allowed = max_concurrency
         self._in_flight = 0
-        self._limit: int | None = None
-        self._remaining: int | None = None
-        self._reset: float | None = None
-        self._hold_until = 0.0
+        self._buckets: dict[str, _Bucket] = {}
 
-    @property
-    def allowed_concurrency(self) -> int:
+    def allowed_concurrency(self, bucket: str) -> int:
         with self._cond:
-            return self._allowed
+            return self._bucket(bucket).allowed
 
     @contextmanager
-    def slot(self) -> Iterator[None]:
-        pause = self._pause()
-        if pause > 0:
-            self._policy.sleep(pause)
-        with self._cond:
-            while self._in_flight >= self._allowed:
-                self._cond.wait()
-            self._in_flight += 1
-            if self._remaining is not None:
-                # Count our own spend so parallel callers see the window shrink before the next response.
-                self._remaining = max(0, self._remaining - 1)
+    def slot(self, bucket: str, wait: Callable[[float, str], None]) -> Iterator[None]:
+        """Admit one request to `bucket`, calling `wait(seconds, reason)` while its window is spent or held."""
+        paced = False
+        while True:
+            with self._cond:
+                state = self._bucket(bucket)
+                pause, reason, blocking = self._pause(state)
+                # Pacing spaces requests out once; a spent or held window is waited out in full.
+                if pause <= 0 or (paced and not blocking):
+                    while (
+                        self._in_flight >= self._ceiling
+                        or state.in_flight >= (state.allowed if state.answered else 1)
+                    ):
+                        self._cond.wait()
+                    self._in_flight += 1
+                    state.in_flight += 1
+                    if state.remaining is not None:
+                        # Count our own spend so parallel callers see the window shrink before the next response.
+                        state.remaining = max(0, state.remaining - 1)
+                    break
+            wait(pause, reason)
+            paced = True
         try:
             yield
         finally:
             with self._cond:
                 self._in_flight -= 1
+                state.in_flight -= 1
                 self._cond.notify_all()
 
-    def observe(self, headers: httpx.Headers) -> None:
+    def observe(self, bucket: str, headers: httpx.Headers) -> None:
+        # The concurrent headers may be the literal "None": no concurrent limit on that endpoint.
         concurrent = _int_header(headers, "X-Sentry-Rate-Limit-ConcurrentLimit")
         limit = _int_header(headers, "X-Sentry-Rate-Limit-Limit")
         remaining = _int_header(headers, "X-Sentry-Rate-Limit-Remaining")
         reset = _float_header(headers, "X-Sentry-Rate-Limit-Reset")
         with self._cond:
+            state = self._bucket(bucket)
+            if not state.answered:
+                state.answered = True
+                self._cond.notify_all()
             if concurrent is not None and concurrent > 0:
-                self._allowed = max(1, min(self._ceiling, concurrent))
+                state.allowed = max(1, min(self._ceiling, concurrent))
                 self._cond.notify_all()
             if limit is not None and remaining is not None:
-                self._limit, self._remaining, self._reset = limit, remaining, reset
+                if reset is not None and reset == state.reset and state.remaining is not None:
+                    # Within one window, requests still in flight have spent more than this answer counts.
+                    remaining = min(remaining, state.remaining)
+                state.limit, state.remaining, state.reset = limit, remaining, reset
 
-    def hold(self, until: float) -> None:
-        """After a 429, every thread waits, not only the one that was told to."""
+    def hold(self, bucket: str, until: float) -> None:
+        """After a 429, every thread waits on that bucket, not only the one that was told to."""
         with self._cond:
-            self._hold_until = max(self._hold_until, until)
+            state = self._bucket(bucket)
+            state.hold_until = max(state.hold_until, until)
 
-    def _pause(self) -> float:
+    def _bucket(self, name: str) -> _Bucket:
+        state = self._buckets.get(name)
+        if state is None:
+            state = self._buckets[name] = _Bucket(allowed=self._ceiling)
+        return state
+
+    def _pause(self, state: _Bucket) -> tuple[float, str, bool]:
+        """How long `state` must wait before its next request, why, and whether the wait is a gate
+        (the window is spent or held) rather than pacing; called with the lock held."""
         now = self._policy.clock()
-        with self._cond:
-            # A 429's wait was already checked against the retry budget; pacing is capped by max_delay.
-            held = max(0.0, self._hold_until - now)
-            pace = 0.0
-            if self._limit and self._remaining is not None and self._reset is not None:
-                window = self._reset - now
-                if window > 0 and self._remaining <= self._limit * _LOW_REMAINING_FRACTION:
-                    pace = min(window / max(self._remaining, 1), self._policy.max_delay)
-        return max(held, pace)
+        if state.hold_until > now:
+            return state.hold_until - now, "Sentry answered 429 Too Many Requests", True
+        if not state.limit or state.remaining is None or state.reset is None:
+            return 0.0, "", False
+        if state.reset <= now:
+            # Fixed windows: a new one starts with the whole budget. Until an answer says when it
+            # ends, assume Sentry's usual one second, so a burst cannot spend it twice.
+            state.remaining, state.reset = state.limit, float(math.floor(now) + 1)
+        window = state.reset - now
+        if state.remaining <= 0:
+            spread = random.uniform(0, min(self._policy.jitter, _RESET_JITTER)) if self._policy.jitter else 0.0
+            reason = f"the rate-limit window of {state.limit} requests is spent until it resets"
+            return window + spread, reason, True
+        if state.remaining <= state.limit * _LOW_REMAINING_FRACTION:
+            pace = min(window / state.remaining, self._policy.max_delay)
+            return pace, f"{state.remaining} of {state.limit} requests left in this rate-limit window", False
+        return 0.0, "", False
 
 
 def _int_header(headers: httpx.Headers, name: str) -> int | None:
@@ -265,16 +332,21 @@ class SentryClient:
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         max_concurrency: int = 8,
+        announce: Callable[[str], None] | None = None,
     ) -> None:
+        """`announce` is told of every wait of a second or more (a rate limit, a retry), with
+        the reason, so a long pause never looks like a hang; the provider sends it to Pulumi's log."""
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
         self.api_root = api_root(base_url)
         self._token = token
         self._token_source = token_source
         self._retry = retry or RetryPolicy()
+        self._announce = announce
         self._governor = _RateGovernor(max_concurrency=max_concurrency, policy=self._retry)
         self._count_lock = threading.Lock()
         self.request_count = 0
+        self.waited = 0.0  # seconds slept for Sentry so far, against RetryPolicy.run_budget
         self._http = httpx.Client(
             base_url=self.api_root,
             headers={
@@ -304,52 +376,81 @@ class SentryClient:
     @property
     def allowed_concurrency(self) -> int:
         """How many requests may be in flight now (our cap, lowered by Sentry's concurrent limit)."""
-        return self._governor.allowed_concurrency
+        return self._governor.allowed_concurrency(DEFAULT_BUCKET)
 
     def endpoint(self, path: str, *, method: str = "GET") -> str:
         """`GET <full url>` of an API path, the way error messages name endpoints."""
         return f"{method} {_display_url(self._http.build_request(method, path).url)}"
 
     def get_json(
-        self, path: str, *, params: Params | None = None, what: str | None = None, scope: str | None = None
+        self,
+        path: str,
+        *,
+        params: Params | None = None,
+        what: str | None = None,
+        scope: str | None = None,
+        bucket: str = DEFAULT_BUCKET,
     ) -> Any:
         """GET `path` (relative to the API root) and return its decoded JSON body.
 
         `what` names the object the path points at, e.g. "project 'web' in
         organization 'acme'", so that a 404 says which slug does not exist;
-        `scope` is the token scope the endpoint needs, so that a 403 names it.
+        `scope` is the token scope the endpoint needs, so that a 403 names it;
+        `bucket` is the endpoint's rate-limit bucket (its path template), which
+        Sentry counts requests in.
         """
-        response = self._request(self._http.build_request("GET", path, params=_clean(params)), what, scope)
-        return self._decode(response)
+        request = self._http.build_request("GET", path, params=_clean(params))
+        return self._decode(self._request(request, what, scope, bucket))
 
     def paginate(
-        self, path: str, *, params: Params | None = None, what: str | None = None, scope: str | None = None
+        self,
+        path: str,
+        *,
+        params: Params | None = None,
+        what: str | None = None,
+        scope: str | None = None,
+        bucket: str = DEFAULT_BUCKET,
     ) -> Iterator[Any]:
         """Yield every item of every page of a list endpoint, following `Link: rel="next"`.
 
-        The next page is requested as the same path and parameters plus the
-        link's cursor; this keeps working behind proxies whose host or path
-        prefix Sentry does not know about, while a link to another host is
-        still refused as a sign of a misconfigured or hostile server.
+        Only the next link's cursor is used: the next page is requested as the
+        same path and parameters on `sentryUrl`, because Sentry builds link URLs
+        from its own configured URL prefix, which may name another scheme or
+        host (an internal name, http behind a TLS proxy). The listing ends on
+        `results="false"`, on an empty page, and, as a fault, on a cursor seen
+        before or more pages than an organization can fill.
         """
         query = dict(_clean(params))
+        # Without per_page, Sentry's smallest default page (10, the key lists') bounds the count.
+        per_page = max(1, int(query["per_page"])) if query.get("per_page", "").isdigit() else 10
+        max_pages = math.ceil(MAX_LISTED_ITEMS / per_page)
         seen: set[str] = set()
-        while True:
+        for pages in itertools.count(1):
             request = self._http.build_request("GET", path, params=query)
-            response = self._request(request, what, scope)
+            response = self._request(request, what, scope, bucket)
             page = self._decode(response)
             if not isinstance(page, list):
                 self._bad_response(request, response, f"{_shape(page)} where a JSON list was expected")
             yield from page
             cursor = self._next_cursor(request, response)
-            if cursor is None:
+            # An empty page ends the listing whatever its link says: it cannot lead to more.
+            if cursor is None or not page:
                 return
             if cursor in seen:
                 self._bad_response(
                     request, response, f"a next-page cursor {cursor!r} it already returned (pagination loop)"
                 )
+            if pages >= max_pages:
+                self._bad_response(
+                    request,
+                    response,
+                    f'more pages after {pages} pages of {per_page} (results="true"), more than a Sentry '
+                    "organization holds; this is a fault of the server or a proxy in front of it, so the "
+                    "listing was stopped. Check that sentryUrl points at Sentry itself",
+                )
             seen.add(cursor)
             query["cursor"] = cursor
+        raise AssertionError("unreachable")
 
     def _next_cursor(self, request: httpx.Request, response: httpx.Response) -> str | None:
         header = response.headers.get("Link")
@@ -359,49 +460,66 @@ class SentryClient:
         # Sentry sends a next link even on the last page; only results="true" means more.
         if nxt is None or not nxt.results:
             return None
-        target = httpx.URL(nxt.url) if nxt.url else request.url
-        if target.is_absolute_url and (target.scheme, target.host, target.port) != (
-            request.url.scheme,
-            request.url.host,
-            request.url.port,
-        ):
-            self._bad_response(
-                request,
-                response,
-                f"a next-page link to another host ({target.scheme}://{target.host}); refusing to send the "
-                "token there. If Sentry runs behind a proxy, set its system.url-prefix to the URL in sentryUrl",
-            )
-        cursor = nxt.cursor or target.params.get("cursor")
+        cursor = nxt.cursor
+        if not cursor and nxt.url:
+            try:
+                cursor = httpx.URL(nxt.url).params.get("cursor")
+            except httpx.InvalidURL:
+                cursor = None
         if not cursor:
             self._bad_response(request, response, 'a next-page link with results="true" but no cursor')
         return cursor
 
-    def _request(self, request: httpx.Request, what: str | None, scope: str | None = None) -> httpx.Response:
-        response = self._send_with_retries(request)
+    def _request(
+        self, request: httpx.Request, what: str | None, scope: str | None, bucket: str
+    ) -> httpx.Response:
+        response = self._send_with_retries(request, bucket)
         if not response.is_success:
             self._raise_for_status(request, response, what, scope)
         return response
 
-    def _send_with_retries(self, request: httpx.Request) -> httpx.Response:
+    def _send_with_retries(self, request: httpx.Request, bucket: str) -> httpx.Response:
         policy = self._retry
         start = policy.clock()
         for attempt in itertools.count(1):
-            outcome = self._attempt(request, attempt)
+            outcome = self._attempt(request, attempt, bucket)
             if isinstance(outcome, httpx.Response):
                 return outcome
             elapsed = policy.clock() - start
-            if attempt >= policy.max_attempts or elapsed + outcome.delay > policy.total_budget:
-                self._give_up(request, outcome, attempts=attempt, elapsed=elapsed)
+            over_run = self.waited + outcome.delay > policy.run_budget
+            if attempt >= policy.max_attempts or elapsed + outcome.delay > policy.total_budget or over_run:
+                self._give_up(request, outcome, attempts=attempt, elapsed=elapsed, over_run=over_run)
             if outcome.rate_limited:
-                self._governor.hold(policy.clock() + outcome.delay)
-            policy.sleep(outcome.delay)
+                self._governor.hold(bucket, policy.clock() + outcome.delay)
+            self._wait(request, outcome.delay, outcome.description)
         raise AssertionError("unreachable")
 
-    def _attempt(self, request: httpx.Request, attempt: int) -> httpx.Response | _Failure:
+    def _wait(self, request: httpx.Request, seconds: float, reason: str) -> None:
+        """Sleep for Sentry, within the run's budget, and say so when it is long enough to notice."""
+        if seconds <= 0:
+            return
+        with self._count_lock:
+            if self.waited + seconds > self._retry.run_budget:
+                over = True
+            else:
+                over, self.waited = False, self.waited + seconds
+        endpoint = f"{request.method} {_display_url(request.url)}"
+        if over:
+            message = (
+                f"Sentry would make sentry-dsn-sync wait {seconds:.0f}s more before {endpoint} ({reason}), past "
+                f"the {self._retry.run_budget:.0f}s it waits for Sentry in one run; run again later, or with "
+                "fewer operations at once (`pulumi up --parallel 4`)"
+            )
+            raise self._error(SentryRateLimitError, message, request)
+        if self._announce is not None and seconds >= ANNOUNCE_WAITS_FROM:
+            self._announce(self._scrub(f"waiting {seconds:.1f}s for Sentry before {endpoint}: {reason}"))
+        self._retry.sleep(seconds)
+
+    def _attempt(self, request: httpx.Request, attempt: int, bucket: str) -> httpx.Response | _Failure:
         """One try: the response to hand on, or a failure worth retrying after its delay."""
         policy = self._retry
         try:
-            response = self._send_once(request)
+            response = self._send_once(request, bucket)
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             if _is_tls_failure(exc):
                 message = (
@@ -415,7 +533,12 @@ class SentryClient:
             raise self._error(SentryUnavailableError, message, request) from exc
         status = response.status_code
         if status == 429:
-            delay = _retry_after(response, policy.clock(), until_reset=True) or policy.backoff(attempt)
+            # Sentry's own 429 has no Retry-After, only the window's reset; jitter keeps the
+            # callers held by one window from all coming back at its first instant.
+            reset_wait = _retry_after(response, policy.clock(), until_reset=True)
+            if reset_wait is not None and "Retry-After" not in response.headers and policy.jitter:
+                reset_wait += random.uniform(0, min(policy.jitter, _RESET_JITTER))
+            delay = reset_wait or policy.backoff(attempt)
             failure = f"HTTP 429 Too Many Requests{_detail_suffix(response)}"
             return _Failure(failure, delay, rate_limited=True, status=status)
         # 501 means the server will never support the call; retrying cannot help.
@@ -427,17 +550,21 @@ class SentryClient:
             return _Failure(f"HTTP {status} {response.reason_phrase}", delay, status=status)
         return response
 
-    def _send_once(self, request: httpx.Request) -> httpx.Response:
-        with self._governor.slot():
+    def _send_once(self, request: httpx.Request, bucket: str) -> httpx.Response:
+        with self._governor.slot(bucket, lambda seconds, reason: self._wait(request, seconds, reason)):
             with self._count_lock:
                 self.request_count += 1
             response = self._http.send(request)
-        self._governor.observe(response.headers)
+        self._governor.observe(bucket, response.headers)
         return response
 
-    def _give_up(self, request: httpx.Request, failure: _Failure, *, attempts: int, elapsed: float) -> NoReturn:
+    def _give_up(
+        self, request: httpx.Request, failure: _Failure, *, attempts: int, elapsed: float, over_run: bool = False
+    ) -> NoReturn:
         endpoint = f"{request.method} {_display_url(request.url)}"
         tried = f"after {attempts} attempt(s) in {elapsed:.0f}s"
+        if over_run:
+            tried += f" (the run has waited {self.waited:.0f}s for Sentry, its limit is {self._retry.run_budget:.0f}s)"
         if failure.rate_limited:
             message = (
                 f"Sentry kept rate-limiting {endpoint} ({failure.description}) {tried}"
@@ -469,6 +596,19 @@ class SentryClient:
                 "it there"
             )
             raise self._error(SentryAuthError, message, request, status=status)
+        if status == 403 and self._token.reveal().startswith(ORGANIZATION_TOKEN_PREFIX):
+            message = (
+                f"the token from {self._token_source} is an organization auth token ({ORGANIZATION_TOKEN_PREFIX}...), "
+                f"which Sentry issues with the org:ci scope only, so it may not call {endpoint} (HTTP 403{detail}). "
+                f"Use {WORKING_TOKENS}"
+            )
+            raise self._error(SentryPermissionError, message, request, status=status)
+        if status == 302 and (new_slug := _moved_to(response)) is not None:
+            message = f"Sentry answered {endpoint} with 302: {what or 'the project'} was renamed to '{new_slug}'"
+            url = _display_url(request.url)
+            raise SentryProjectRenamedError(
+                self._scrub(message), new_slug=new_slug, method=request.method, url=url, status=status
+            )
         if status == 403:
             needs = (
                 f"this endpoint needs the scope {scope} (sentry-dsn-sync needs {REQUIRED_SCOPES})"
@@ -523,11 +663,12 @@ class SentryClient:
     def _error(
         self, kind: type[SentryError], message: str, request: httpx.Request, *, status: int | None = None
     ) -> SentryError:
+        return kind(self._scrub(message), method=request.method, url=_display_url(request.url), status=status)
+
+    def _scrub(self, message: str) -> str:
         # Server text is echoed into messages; make sure it can never carry the token back out.
         secret = self._token.reveal()
-        if secret:
-            message = message.replace(secret, "***")
-        return kind(message, method=request.method, url=_display_url(request.url), status=status)
+        return message.replace(secret, "***") if secret else message
 
 
 def _clean(params: Params | None) -> dict[str, str]:
@@ -545,13 +686,30 @@ def _display_url(url: httpx.URL) -> str:
     return str(url.copy_with(userinfo=b"")) if url.userinfo else str(url)
 
 
+def _moved_to(response: httpx.Response) -> str | None:
+    """The new slug of Sentry's ProjectMoved answer: `{"slug", "detail": {"extra": {"url", "slug"}}}`."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    detail = body.get("detail")
+    extra = detail.get("extra") if isinstance(detail, dict) else None
+    slug = body.get("slug") or (extra.get("slug") if isinstance(extra, dict) else None)
+    return slug if isinstance(slug, str) and slug else None
+
+
 def _detail_suffix(response: httpx.Response) -> str:
-    """': <Sentry's detail text>' when the body carries one, so users see Sentry's own reason."""
+    """': <Sentry's detail text>' when the body carries one, so users see Sentry's own reason.
+
+    Sentry's rate-limit middleware answers a bare JSON string instead of `{"detail": ...}`.
+    """
     try:
         body = response.json()
     except ValueError:
         return ""
-    detail = body.get("detail") if isinstance(body, dict) else None
+    detail = body if isinstance(body, str) else body.get("detail") if isinstance(body, dict) else None
     if isinstance(detail, dict):
         detail = detail.get("message") or detail.get("code")
     if not isinstance(detail, str) or not detail.strip():

@@ -53,9 +53,11 @@ _RETRY_STATUSES = (429, 500, 502, 504)
 # POST writes are check-and-set, so a lost answer surfaces as a CAS conflict
 # that the KV layer resolves by re-reading.
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "LIST", "OPTIONS"})
+# urllib3 would honour a Retry-After of up to six hours; a run waits for Vault at most this long per retry.
+RETRY_AFTER_MAX = 30
 
 
-# A wait longer than this is announced (INFO), so that a pause never looks like a hang.
+# A wait at least this long is announced (INFO), so that a pause never looks like a hang.
 ANNOUNCED_WAIT = 1.0
 
 
@@ -80,8 +82,8 @@ class _Retry(Retry):
             last = self.history[-1]
             reason = f"HTTP {last.status}" if last.status else f"{type(last.error).__name__}"
             why = "Retry-After plus one second" if retry_after is not None else "backing off"
-            level = logging.INFO if wait > ANNOUNCED_WAIT else logging.DEBUG
-            _log.log(level, "Vault answered %s %s with %s; waiting %.1fs (%s) before retrying",
+            level = logging.INFO if wait >= ANNOUNCED_WAIT else logging.DEBUG
+            _log.log(level, "sentry-dsn-sync: Vault answered %s %s with %s; waiting %.1fs (%s) before retrying",
                      last.method, last.url, reason, wait, why)
         super().sleep(response)
 
@@ -216,7 +218,9 @@ def _ca_path_data(ca_path: str | None, ca_cert: str | None) -> str | None:
     return "\n".join(pems) or None
 
 
-def _session(settings: VaultSettings, *, verify: bool | str, cert: tuple[str, str] | None) -> requests.Session:
+def _session(
+    settings: VaultSettings, *, verify: bool | str, cert: tuple[str, str] | None = None
+) -> requests.Session:
     session = requests.Session()
     session.verify = verify
     session.cert = cert
@@ -235,6 +239,7 @@ def _session(settings: VaultSettings, *, verify: bool | str, cert: tuple[str, st
         status_forcelist=_RETRY_STATUSES,
         allowed_methods=_IDEMPOTENT,
         respect_retry_after_header=True,
+        retry_after_max=RETRY_AFTER_MAX,
         # Return the last response so hvac maps its status to a named error.
         raise_on_status=False,
     )
