@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bench._run import bench_environment, snapshot_components
 from bench.chart import write_chart
+from bench.plan import CHECKPOINTED_MAX, LARGE, LARGE_NOOP_REPEATS, TWO_KEYS_FROM
 from bench.report import MachineInfo, SizeResult, render_report, times_table
 
 HERE = Path(__file__).resolve().parent
@@ -28,12 +29,18 @@ def _sizes(text: str) -> list[int]:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--sizes", type=_sizes, default=[50, 200, 500], help="project counts (default 50,200,500)")
+    parser.add_argument("--sizes", type=_sizes, default=[500, 2000, 5000],
+                        help="project counts (default 500,2000,5000)")
     parser.add_argument("--quick", action="store_true", help="sizes 10,20 and no profile: a smoke run")
     parser.add_argument("--latency-ms", type=int, default=50,
                         help="latency the simulator adds to every Sentry request, standing for a real network")
-    parser.add_argument("--repeat", type=int, default=4, help="no-op runs per size; the fastest counts")
-    parser.add_argument("--keys-per-project", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=4,
+                        help=f"no-op runs per size, the fastest counts (at most {LARGE_NOOP_REPEATS} from N={LARGE})")
+    parser.add_argument("--keys-per-project", type=int, default=None,
+                        help=f"active keys per project (default: 1, and 2 from N={TWO_KEYS_FROM})")
+    parser.add_argument("--checkpointed-max", type=int, default=CHECKPOINTED_MAX,
+                        help="largest N at which a first up with a checkpoint after every step is measured too "
+                             f"(default {CHECKPOINTED_MAX}; 0: never)")
     parser.add_argument("--no-profile", action="store_true", help="skip the sampled no-op run at the largest N")
     parser.add_argument("--tool-pythonpath", type=Path, default=None,
                         help="a directory holding a patched copy of the sentry_dsn_sync package, put first on the tool's "
@@ -95,7 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: list[SizeResult] = []
     profile_report = None
     with bench_environment(args.work, keys_per_project=args.keys_per_project, latency_ms=args.latency_ms,
-                           repeat=args.repeat, log=_log, tool_pythonpath=tool_pythonpath) as bench:
+                           repeat=args.repeat, log=_log, tool_pythonpath=tool_pythonpath,
+                           checkpointed_max=args.checkpointed_max) as bench:
         version = subprocess.run([str(bench.bin_dir / "pulumi"), "version"], capture_output=True,
                                  text=True, check=True).stdout.strip()
         machine = machine_info(version, code)

@@ -10,15 +10,16 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from bench._procwatch import ProcessWatcher, cpu_seconds_of
 from bench._profile import profiling_venv, summarize
 from bench._vault import AuditLog, audited_dev_server, count_kv_calls
+from bench.plan import CHECKPOINTED_MAX, SizePlan, size_plan
 from bench.report import SizeResult, StepMeasure, state_breakdown
 from devenv.openbao import OpenBaoServer, wait_for_kv_v2
 from devenv.pulumi_cli import REPO_ROOT, PulumiProject, copy_project, toolchain_bin
@@ -31,6 +32,8 @@ TOKEN = "bench-token"
 STACK = "bench"
 FLOOR_DIR = Path(__file__).resolve().parent / "floor"
 MARKER_VAR = "SENTRY_DSN_SYNC_BENCH_RUN"
+# The engine then saves the state once, at the end, instead of after every step (see bench/README.md).
+SKIP = {"PULUMI_SKIP_CHECKPOINTS": "true"}
 
 
 def project_slugs(n: int) -> list[str]:
@@ -46,54 +49,76 @@ class Bench:
     vault: OpenBaoServer
     audit: AuditLog
     bin_dir: Path
-    keys_per_project: int
+    # None: the per-size rule of `bench.plan.keys_per_project_for`.
+    keys_per_project: int | None
     latency_ms: int
     repeat: int
     log: Callable[[str], None]
     # Put first on the tool's PYTHONPATH: a patched copy of `sentry_dsn_sync` to measure before changing it.
     tool_pythonpath: Path | None = None
+    checkpointed_max: int = CHECKPOINTED_MAX
     # The simulator of the size being measured.
     admin: SimulatorAdmin | None = None
 
     def run_size(self, n: int, *, profile: bool = False) -> tuple[SizeResult, str | None]:
         """Every step at N; with `profile`, then a sampled no-op up too (kept out of the timings)."""
+        plan = size_plan(n, repeat=self.repeat, keys_per_project=self.keys_per_project,
+                         checkpointed_max=self.checkpointed_max)
+        started = time.perf_counter()
         # A simulator of exactly N projects, so the org-wide reads cover what the stack configures.
-        extra = ["--generate-projects", str(n), "--generate-keys-per-project", str(self.keys_per_project)]
+        extra = ["--generate-projects", str(n), "--generate-keys-per-project", str(plan.keys_per_project)]
         process, url = start_simulator_process(None, extra_args=extra)
         try:
             self.admin = admin = SimulatorAdmin(url)
             if self.latency_ms:
                 admin.inject_fault(latency_ms=self.latency_ms)
-            result = self._steps(n, url, admin)
+            result = self._steps(plan, url, admin)
             report = self._profile_noop(n, url) if profile else None
         finally:
             stop_simulator_process(process)
-        return result, report
+        return replace(result, run_seconds=time.perf_counter() - started), report
 
-    def _steps(self, n: int, sentry_url: str, admin: SimulatorAdmin) -> SizeResult:
+    def _steps(self, plan: SizePlan, sentry_url: str, admin: SimulatorAdmin) -> SizeResult:
+        n = plan.projects
         tool = self._tool_project(n, sentry_url)
         floor = self._floor_project(n)
         mount = f"bench-{n}"
         tool_steps: dict[str, StepMeasure] = {}
         floor_steps: dict[str, StepMeasure] = {}
-        # Interleaved, so that load from anything else on the machine hits both alike.
-        floor_steps["first"] = self._measure(floor, "up", "floor first up", mount=None)
-        tool_steps["first"] = self._measure(tool, "up", "tool first up", mount=mount)
-        floor_steps["noop"] = self._best_of(floor, "up", "floor no-op up", mount=None)
-        tool_steps["noop"] = self._best_of(tool, "up", "tool no-op up", mount=mount)
+        # Interleaved, so that load from anything else on the machine hits both alike. The first runs
+        # save only the final state (PULUMI_SKIP_CHECKPOINTS), as a large first run should.
+        floor_steps["first"] = self._measure(floor, "up", "floor first up", mount=None, env=SKIP)
+        tool_steps["first"] = self._measure(tool, "up", "tool first up", mount=mount, env=SKIP)
+        if plan.checkpointed_first:
+            # Fresh stacks (and a fresh mount, so the tool writes as much as a first run does).
+            checkpointed_mount = f"bench-{n}-checkpointed"
+            floor_steps["first_checkpointed"] = self._measure(
+                self._floor_project(n, name=f"floor-checkpointed-{n}"), "up", "floor first up, checkpointed",
+                mount=None)
+            tool_steps["first_checkpointed"] = self._measure(
+                self._tool_project(n, sentry_url, name=f"tool-checkpointed-{n}", mount=checkpointed_mount), "up",
+                "tool first up, checkpointed", mount=checkpointed_mount)
+        floor_steps["noop"] = self._best_of(floor, "up", "floor no-op up", mount=None, runs=plan.noop_repeats)
+        tool_steps["noop"] = self._best_of(tool, "up", "tool no-op up", mount=mount, runs=plan.noop_repeats)
         streamed_floor = self._floor_project(n, streamed=True)
-        self._measure(streamed_floor, "up", "streamed floor first up", mount=None)
-        floor_steps["noop_streamed"] = self._best_of(streamed_floor, "up", "streamed floor no-op up", mount=None)
-        floor_steps["preview"] = self._measure(floor, "preview", "floor preview", mount=None)
-        admin.rotate_key(ORG, project_slugs(n)[0], label="Bench rotation")
-        tool_steps["preview"] = self._measure(tool, "preview", "tool preview (1 rotated)", mount=mount)
-        tool_steps["rotated_up"] = self._measure(tool, "up", "tool up (1 rotated)", mount=mount)
+        self._measure(streamed_floor, "up", "streamed floor first up", mount=None, env=SKIP)
+        floor_steps["noop_streamed"] = self._best_of(streamed_floor, "up", "streamed floor no-op up", mount=None,
+                                                     runs=plan.noop_repeats)
+        # 1% of the keys rotate, one new key in each of as many projects; the floor changes as many resources.
+        for slug in project_slugs(n)[:plan.rotated]:
+            admin.rotate_key(ORG, slug, label="Bench rotation")
+        floor.set_config(STACK, "changed", plan.rotated)
+        label = f"({plan.rotated} rotated)"
+        floor_steps["preview"] = self._measure(floor, "preview", f"floor preview {label}", mount=None)
+        tool_steps["preview"] = self._measure(tool, "preview", f"tool preview {label}", mount=mount)
+        floor_steps["rotated_up"] = self._measure(floor, "up", f"floor up {label}", mount=None)
+        tool_steps["rotated_up"] = self._measure(tool, "up", f"tool up {label}", mount=mount)
         tool_state = tool.export_state(STACK)
         floor_state = floor.export_state(STACK)
         return SizeResult(
             projects=n,
-            keys=n * self.keys_per_project,
-            rotated=1,
+            keys=plan.keys,
+            rotated=plan.rotated,
             tool=tool_steps,
             floor=floor_steps,
             tool_state_bytes=_state_bytes(tool_state),
@@ -141,9 +166,10 @@ class Bench:
             extra_env={MARKER_VAR: f"{name}-{uuid.uuid4().hex}", **extra},
         )
 
-    def _tool_project(self, n: int, sentry_url: str, *, fresh: bool = True) -> PulumiProject:
-        name = f"tool-{n}"
-        mount = f"bench-{n}"
+    def _tool_project(self, n: int, sentry_url: str, *, fresh: bool = True, name: str | None = None,
+                      mount: str | None = None) -> PulumiProject:
+        name = name or f"tool-{n}"
+        mount = mount or f"bench-{n}"
         env = {"SENTRY_URL": sentry_url, "SENTRY_AUTH_TOKEN": TOKEN,
                "VAULT_ADDR": self.vault.address, "VAULT_TOKEN": self.vault.root_token}
         if self.tool_pythonpath is not None:
@@ -162,8 +188,8 @@ class Bench:
         project.set_config(STACK, "sentry-dsn-sync:vault", {"mount": mount})
         return project
 
-    def _floor_project(self, n: int, *, streamed: bool = False) -> PulumiProject:
-        name = f"floor-streamed-{n}" if streamed else f"floor-{n}"
+    def _floor_project(self, n: int, *, streamed: bool = False, name: str | None = None) -> PulumiProject:
+        name = name or (f"floor-streamed-{n}" if streamed else f"floor-{n}")
         shutil.rmtree(self.work / name, ignore_errors=True)
         project_dir = self.work / name / "project"
         # Same interpreter as the tool; the floor's provider module is found on PYTHONPATH.
@@ -176,13 +202,15 @@ class Bench:
 
     # -- measuring -----------------------------------------------------------------
 
-    def _best_of(self, project: PulumiProject, command: str, label: str, *, mount: str | None) -> StepMeasure:
-        """The fastest of `repeat` identical runs; counts from the first (they are the same each time)."""
-        runs = [self._measure(project, command, label, mount=mount) for _ in range(self.repeat)]
-        fastest = min(runs, key=lambda m: m.seconds)
-        return StepMeasure(**{**runs[0].__dict__, "seconds": fastest.seconds})
+    def _best_of(self, project: PulumiProject, command: str, label: str, *, mount: str | None,
+                 runs: int) -> StepMeasure:
+        """The fastest of `runs` identical runs; counts from the first (they are the same each time)."""
+        measures = [self._measure(project, command, label, mount=mount) for _ in range(runs)]
+        fastest = min(measures, key=lambda m: m.seconds)
+        return replace(measures[0], seconds=fastest.seconds, repeats=tuple(m.seconds for m in measures))
 
-    def _measure(self, project: PulumiProject, command: str, label: str, *, mount: str | None) -> StepMeasure:
+    def _measure(self, project: PulumiProject, command: str, label: str, *, mount: str | None,
+                 env: Mapping[str, str] | None = None) -> StepMeasure:
         args = ["up", "--yes", "--skip-preview"] if command == "up" else ["preview", "--diff"]
         assert self.admin is not None
         self.admin.reset_requests()
@@ -193,7 +221,7 @@ class Bench:
         watcher.start()
         started = time.perf_counter()
         try:
-            project.run(*args, "--stack", STACK)
+            project.run(*args, "--stack", STACK, env=env)
         finally:
             seconds = time.perf_counter() - started
             stats = watcher.stop()
@@ -209,6 +237,7 @@ class Bench:
             vault_writes=vault.writes if vault else None,
             vault_other=vault.other if vault else None,
             provider_peak_rss_kb=stats.peak_rss_kb.get("provider"),
+            program_peak_rss_kb=stats.peak_rss_kb.get("program"),
             provider_cpu_seconds=stats.cpu_seconds.get("provider"),
             program_cpu_seconds=stats.cpu_seconds.get("program"),
             vault_server_cpu_seconds=vault_server_cpu,
@@ -292,10 +321,11 @@ def _provider_bytes(state: dict[str, Any], type_suffix: str) -> int:
 
 @contextmanager
 def bench_environment(
-    work: Path, *, keys_per_project: int, latency_ms: int, repeat: int, log: Callable[[str], None],
-    tool_pythonpath: Path | None = None,
+    work: Path, *, keys_per_project: int | None, latency_ms: int, repeat: int, log: Callable[[str], None],
+    tool_pythonpath: Path | None = None, checkpointed_max: int = CHECKPOINTED_MAX,
 ) -> Iterator[Bench]:
     """An audited OpenBao dev server for the whole run, stopped on exit."""
     with audited_dev_server() as (vault, audit):
         yield Bench(work=work, vault=vault, audit=audit, bin_dir=toolchain_bin(), keys_per_project=keys_per_project,
-                    latency_ms=latency_ms, repeat=repeat, log=log, tool_pythonpath=tool_pythonpath)
+                    latency_ms=latency_ms, repeat=repeat, log=log, tool_pythonpath=tool_pythonpath,
+                    checkpointed_max=checkpointed_max)

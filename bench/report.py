@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,25 +18,36 @@ __all__ = [
     "SizeResult",
     "StepMeasure",
     "growth_exponent",
+    "growth_table",
     "growth_verdict",
     "markdown_table",
     "ratio",
     "render_report",
     "sentry_request_goal",
+    "spread_table",
     "state_breakdown",
     "state_table",
 ]
 
-# Step names, in the order a pipeline meets them, and the CLI flags each ran with.
+SKIP_CHECKPOINTS = "PULUMI_SKIP_CHECKPOINTS=true"
+# Step names, in the order a pipeline meets them, and the CLI command each ran (tool and floor alike).
 STEP_FLAGS: Mapping[str, str] = {
-    "first": "up --yes --skip-preview",
-    "noop": "up --yes --skip-preview",
-    "preview": "preview --diff",
-    "rotated_up": "up --yes --skip-preview",
+    "first": f"{SKIP_CHECKPOINTS} pulumi up --yes --skip-preview",
+    "first_checkpointed": "pulumi up --yes --skip-preview (fresh stacks, checkpoint after every step)",
+    "noop": "pulumi up --yes --skip-preview",
+    "preview": "pulumi preview --diff (1% of the keys rotated; the floor: as many resources changed)",
+    "rotated_up": "pulumi up --yes --skip-preview (the same change)",
 }
-NOOP_RATIO_GOAL = 1.3
-STATE_BYTES_GOAL = 4096
+# The tool's steps that talk to Sentry, each held to the request budget.
+SENTRY_STEPS = ("first", "first_checkpointed", "noop", "preview", "rotated_up")
+NOOP_RATIO_GOAL = 1.10
+FIRST_RATIO_GOAL = 1.30
+ROTATION_RATIO_GOAL = 1.15
+STATE_EXTRA_BYTES_GOAL = 1024  # per project, above the floor's bytes per resource
+PROVIDER_RSS_GOAL_MB = 150
 PAGE = 100  # Sentry's largest page: the request budget is one request per page, plus two.
+# Two end points on a shared 2-core machine cannot tell b = 1.1 from 1.
+GROWTH_SLACK = 0.15
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,9 @@ class StepMeasure:
     program_cpu_seconds: float | None = None
     # The local OpenBao's CPU during the command: a cost of this benchmark's machine, not of a real run's.
     vault_server_cpu_seconds: float | None = None
+    program_peak_rss_kb: int | None = None
+    # Wall time of each of the repeated runs `seconds` is the best of (empty: run once).
+    repeats: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -71,6 +85,8 @@ class SizeResult:
     # Where the tool's state bytes go (see `state_breakdown`), whole stack.
     tool_state_parts: Mapping[str, int] = field(default_factory=dict)
     floor_state_parts: Mapping[str, int] = field(default_factory=dict)
+    # Wall time of every step at this N together (simulator start and stack setup included).
+    run_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -87,31 +103,60 @@ def _size(value: object) -> int:
     return len(json.dumps(value, separators=(",", ":")).encode())
 
 
+def _entry(key: str, value: object) -> int:
+    """Bytes of `"key":value` inside an object, as compact JSON writes it."""
+    return _size({key: value}) - 2
+
+
+# Fields of a resource in state, grouped as the breakdown reports them.
+_IDENTITY = ("urn", "id", "type", "custom", "parent", "provider")
+_TIMESTAMPS = ("created", "modified")
+PROVIDER_KEY = "__provider"
+
+
 def state_breakdown(state: Mapping[str, Any], *, custom_type_suffix: str) -> dict[str, int]:
     """Split a `pulumi stack export` into the parts that grow with N, in bytes of compact JSON.
 
-    The per-resource parts are summed over every resource of the given type;
-    `stackTrace` is what the engine records of the program's Python stack at
-    registration, the same for any Python program.
+    The per-resource parts are summed over every resource of the given type.
+    `__provider` (the pickled dynamic provider, in inputs and in outputs) is
+    counted apart from the other inputs and outputs; `stackTrace` and
+    `sourcePosition` are what the engine records of the program's Python
+    stack at registration, the same for any Python program. `rest` is
+    everything else (the stack and provider resources, JSON punctuation).
     """
     parts: dict[str, int] = dict.fromkeys(
-        ("resource inputs", "resource outputs", "resource stackTrace", "resource other fields",
-         "component outputs", "stack outputs", "rest"), 0)
+        ("resource inputs", "resource outputs", "`__provider` (inputs and outputs)", "resource stackTrace",
+         "resource sourcePosition", "resource propertyDependencies", "resource dependencies",
+         "resource identity (urn, id, type, parent, provider)", "resource created/modified",
+         "resource other fields", "component outputs", "stack outputs", "rest"), 0)
     resources = state["deployment"].get("resources", [])
     for resource in resources:
         kind = str(resource.get("type", ""))
         if kind.endswith(custom_type_suffix):
-            parts["resource inputs"] += _size(resource.get("inputs", {}))
-            parts["resource outputs"] += _size(resource.get("outputs", {}))
-            parts["resource stackTrace"] += _size(resource.get("stackTrace", []))
-            other = {k: v for k, v in resource.items() if k not in ("inputs", "outputs", "stackTrace")}
-            parts["resource other fields"] += _size(other)
+            for side in ("inputs", "outputs"):
+                values = resource.get(side, {})
+                parts[f"resource {side}"] += _entry(side, {k: v for k, v in values.items() if k != PROVIDER_KEY})
+                if PROVIDER_KEY in values:
+                    parts["`__provider` (inputs and outputs)"] += _entry(PROVIDER_KEY, values[PROVIDER_KEY]) + 1
+            for key, value in resource.items():
+                if key not in ("inputs", "outputs"):
+                    parts[_resource_part(key)] += _entry(key, value)
         elif kind == "pulumi:pulumi:Stack":
             parts["stack outputs"] += _size(resource.get("outputs", {}))
         elif not resource.get("custom", False):
             parts["component outputs"] += _size(resource.get("outputs", {}))
     parts["rest"] = max(0, _size(state) - sum(parts.values()))
     return parts
+
+
+def _resource_part(key: str) -> str:
+    if key in ("stackTrace", "sourcePosition", "propertyDependencies", "dependencies"):
+        return f"resource {key}"
+    if key in _IDENTITY:
+        return "resource identity (urn, id, type, parent, provider)"
+    if key in _TIMESTAMPS:
+        return "resource created/modified"
+    return "resource other fields"
 
 
 def sentry_request_goal(*, keys: int, projects: int) -> int:
@@ -133,15 +178,21 @@ def growth_exponent(small: float, large: float, *, n_small: int, n_large: int) -
     return math.log(large / small) / math.log(n_large / n_small)
 
 
-def growth_verdict(exponent: float | None) -> str:
-    # 0.15 of slack: two points on a shared 2-core machine cannot tell 1.1 from 1.
+WORSE = "WORSE than linear"
+AS_FLOOR = "worse than linear, as the floor's (the engine)"
+
+
+def growth_verdict(exponent: float | None, floor_exponent: float | None = None) -> str:
+    """Linear within GROWTH_SLACK; a cost worse than linear is the engine's when the floor's grows as fast."""
     if exponent is None:
         return "n/a"
-    if exponent < 0.85:
+    if exponent < 1 - GROWTH_SLACK:
         return "sub-linear"
-    if exponent <= 1.15:
+    if exponent <= 1 + GROWTH_SLACK:
         return "linear"
-    return "WORSE than linear"
+    if floor_exponent is not None and exponent <= floor_exponent + GROWTH_SLACK:
+        return AS_FLOOR
+    return WORSE
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
@@ -176,21 +227,31 @@ def _vault(step: StepMeasure | None) -> str:
     return f"{step.vault_reads} / {step.vault_writes}"
 
 
+def _ratio_of(tool: StepMeasure | None, floor: StepMeasure | None) -> str:
+    if tool is None or floor is None:
+        return "-"
+    return ratio(tool.seconds, floor.seconds)
+
+
+def _sentry(step: StepMeasure | None) -> str:
+    return "-" if step is None else _opt(step.sentry_requests)
+
+
 def requests_table(results: Sequence[SizeResult]) -> str:
     rows = []
     for r in results:
         t = r.tool
         rows.append([
-            r.projects, r.keys, sentry_request_goal(keys=r.keys, projects=r.projects),
-            _opt(t["first"].sentry_requests), _opt(t["noop"].sentry_requests),
-            _opt(t["preview"].sentry_requests), _opt(t["rotated_up"].sentry_requests),
-            _vault(t["first"]), _vault(t["noop"]), _vault(t["preview"]), _vault(t.get("rotated_up")),
+            r.projects, r.keys, r.rotated, sentry_request_goal(keys=r.keys, projects=r.projects),
+            _sentry(t.get("first")), _sentry(t.get("first_checkpointed")), _sentry(t.get("noop")),
+            _sentry(t.get("preview")), _sentry(t.get("rotated_up")),
+            _vault(t.get("first")), _vault(t.get("noop")), _vault(t.get("preview")), _vault(t.get("rotated_up")),
             _opt(t["noop"].vault_other),
         ])
     return markdown_table(
-        ["N", "keys", "Sentry goal", "Sentry first up", "Sentry no-op up", "Sentry preview", "Sentry up (rotated)",
-         "Vault r/w first up", "Vault r/w no-op up", "Vault r/w preview", "Vault r/w up (rotated)",
-         "other Vault requests (no-op up)"],
+        ["N", "keys", "rotated", "Sentry goal", "Sentry first up", "Sentry first up (checkpointed)",
+         "Sentry no-op up", "Sentry preview", "Sentry up (rotated)", "Vault r/w first up", "Vault r/w no-op up",
+         "Vault r/w preview", "Vault r/w up (rotated)", "other Vault requests (no-op up)"],
         rows,
     )
 
@@ -199,18 +260,17 @@ def times_table(results: Sequence[SizeResult]) -> str:
     rows = []
     for r in results:
         t, f = r.tool, r.floor
-        rows.append([
-            r.projects,
-            _s(t["first"]), _s(f["first"]), ratio(t["first"].seconds, f["first"].seconds),
-            _s(t["noop"]), _s(f["noop"]), ratio(t["noop"].seconds, f["noop"].seconds),
-            *_streamed_floor_cells(r),
-            _s(t["preview"]), _s(f["preview"]), ratio(t["preview"].seconds, f["preview"].seconds),
-            _s(t["rotated_up"]),
-        ])
+        row: list[object] = [r.projects]
+        for step in ("first", "first_checkpointed", "noop"):
+            row += [_s(t.get(step)), _s(f.get(step)), _ratio_of(t.get(step), f.get(step))]
+        row += _streamed_floor_cells(r)
+        for step in ("preview", "rotated_up"):
+            row += [_s(t.get(step)), _s(f.get(step)), _ratio_of(t.get(step), f.get(step))]
+        rows.append(row)
     return markdown_table(
-        ["N", "first up tool", "first up floor", "ratio", "no-op up tool", "no-op up floor", "ratio",
-         "no-op up streamed floor", "ratio", "preview (rotated) tool", "preview floor", "ratio",
-         "up (rotated) tool"],
+        ["N", "first up tool", "first up floor", "ratio", "first up, checkpointed, tool", "floor", "ratio",
+         "no-op up tool", "no-op up floor", "ratio", "no-op up streamed floor", "ratio",
+         "preview (rotated) tool", "preview floor", "ratio", "up (rotated) tool", "up floor", "ratio"],
         rows,
     )
 
@@ -223,23 +283,62 @@ def _streamed_floor_cells(result: SizeResult) -> list[str]:
     return [_s(streamed), ratio(result.tool["noop"].seconds, streamed.seconds)]
 
 
-def resources_table(results: Sequence[SizeResult]) -> str:
+def spread(step: StepMeasure | None) -> str:
+    """The repeated runs of a step as `best to worst (k runs)`."""
+    if step is None or not step.repeats:
+        return "-"
+    runs = len(step.repeats)
+    return f"{min(step.repeats):.2f} to {max(step.repeats):.2f} ({runs} run{'s' if runs > 1 else ''})"
+
+
+def spread_table(results: Sequence[SizeResult]) -> str:
+    rows = [[r.projects, spread(r.tool.get("noop")), spread(r.floor.get("noop")), spread(r.floor.get("noop_streamed"))]
+            for r in results]
+    return markdown_table(["N", "no-op up tool", "no-op up floor", "no-op up streamed floor"], rows)
+
+
+def peak_rss_kb(steps: Mapping[str, StepMeasure], role: str) -> int | None:
+    """The highest peak RSS of the `provider` or `program` process over every step of one side."""
+    attribute = f"{role}_peak_rss_kb"
+    peaks = [getattr(step, attribute) for step in steps.values() if getattr(step, attribute) is not None]
+    return max(peaks, default=None)
+
+
+def memory_table(results: Sequence[SizeResult]) -> str:
     rows = []
     for r in results:
         t, f = r.tool["noop"], r.floor["noop"]
         rows.append([
             r.projects,
-            round(r.tool_state_bytes / r.projects), round(r.floor_state_bytes / r.projects),
-            r.tool_provider_bytes, r.floor_provider_bytes,
-            _mb(t.provider_peak_rss_kb), _mb(f.provider_peak_rss_kb),
+            _mb(peak_rss_kb(r.tool, "provider")), _mb(peak_rss_kb(r.floor, "provider")),
+            _mb(peak_rss_kb(r.tool, "program")), _mb(peak_rss_kb(r.floor, "program")),
             _cpu(t.provider_cpu_seconds), _cpu(f.provider_cpu_seconds),
             _cpu(t.program_cpu_seconds), _cpu(f.program_cpu_seconds),
             _cpu(t.vault_server_cpu_seconds),
         ])
     return markdown_table(
-        ["N", "state B/project tool", "state B/resource floor", "`__provider` B tool", "`__provider` B floor",
-         "provider peak RSS MB tool", "floor", "provider CPU s (no-op) tool", "floor",
-         "program CPU s (no-op) tool", "floor", "Vault server CPU s (no-op) tool"],
+        ["N", "provider peak RSS MB tool", "floor", "program peak RSS MB tool", "floor",
+         "provider CPU s (no-op) tool", "floor", "program CPU s (no-op) tool", "floor",
+         "Vault server CPU s (no-op) tool"],
+        rows,
+    )
+
+
+def state_goal_bytes(result: SizeResult) -> float:
+    """The floor's bytes per resource plus 1 KB: what one project may cost in state."""
+    return result.floor_state_bytes / result.projects + STATE_EXTRA_BYTES_GOAL
+
+
+def state_size_table(results: Sequence[SizeResult]) -> str:
+    rows = [
+        [r.projects, round(r.tool_state_bytes / r.projects), round(r.floor_state_bytes / r.projects),
+         round((r.tool_state_bytes - r.floor_state_bytes) / r.projects), round(state_goal_bytes(r)),
+         r.tool_provider_bytes, r.floor_provider_bytes]
+        for r in results
+    ]
+    return markdown_table(
+        ["N", "state B/project tool", "state B/resource floor", "difference", "goal (floor + 1024)",
+         "`__provider` B tool", "`__provider` B floor"],
         rows,
     )
 
@@ -255,81 +354,160 @@ def state_table(result: SizeResult) -> str:
     return markdown_table(["part of the state", "tool B/project", "floor B/resource"], rows)
 
 
-def _growth_rows(results: Sequence[SizeResult]) -> list[list[object]]:
-    small, large = results[0], results[-1]
-    metrics: list[tuple[str, float | None, float | None]] = [
-        ("first up time, tool", small.tool["first"].seconds, large.tool["first"].seconds),
-        ("first up time, floor", small.floor["first"].seconds, large.floor["first"].seconds),
-        ("no-op up time, tool", small.tool["noop"].seconds, large.tool["noop"].seconds),
-        ("no-op up time, floor", small.floor["noop"].seconds, large.floor["noop"].seconds),
-        ("preview time, tool", small.tool["preview"].seconds, large.tool["preview"].seconds),
-        ("Sentry requests, first up", small.tool["first"].sentry_requests, large.tool["first"].sentry_requests),
-        ("Vault reads, no-op up", small.tool["noop"].vault_reads, large.tool["noop"].vault_reads),
-        ("state bytes (whole stack), tool", small.tool_state_bytes, large.tool_state_bytes),
-        ("provider peak RSS, tool", small.tool["noop"].provider_peak_rss_kb, large.tool["noop"].provider_peak_rss_kb),
-        ("provider CPU, no-op, tool", small.tool["noop"].provider_cpu_seconds,
-         large.tool["noop"].provider_cpu_seconds),
-    ]
-    rows: list[list[object]] = []
-    for name, a, b in metrics:
-        if a is None or b is None:
-            rows.append([name, _opt(a), _opt(b), "-", "-", "n/a"])
-            continue
-        exponent = growth_exponent(float(a), float(b), n_small=small.projects, n_large=large.projects)
-        rows.append([
-            name, _num(a), _num(b), ratio(float(b), float(a)),
-            "-" if exponent is None else f"{exponent:.2f}", growth_verdict(exponent),
-        ])
-    return rows
+def run_time_table(results: Sequence[SizeResult]) -> str:
+    """How long the benchmark itself spent per N: what sizes a run can afford."""
+    return markdown_table(["N", "keys", "whole size, s (every step, setup included)"],
+                          [[r.projects, r.keys, f"{r.run_seconds:.0f}"] for r in results])
 
 
-def _num(value: float) -> str:
+def _seconds(side: Mapping[str, StepMeasure], step: str) -> float | None:
+    measure = side.get(step)
+    return None if measure is None else measure.seconds
+
+
+Pair = tuple[float | None, float | None]  # (tool, floor) at one N; None: not measured there
+
+
+def _step_pair(step: str) -> Callable[[SizeResult], Pair]:
+    return lambda r: (_seconds(r.tool, step), _seconds(r.floor, step))
+
+
+def _rss_pair(role: str) -> Callable[[SizeResult], Pair]:
+    return lambda r: (peak_rss_kb(r.tool, role), peak_rss_kb(r.floor, role))
+
+
+# Every cost of the growth table: its name and how to read it, tool beside floor, from one N's result.
+COSTS: Sequence[tuple[str, Callable[[SizeResult], Pair]]] = (
+    ("first up time", _step_pair("first")),
+    ("first up (checkpointed) time", _step_pair("first_checkpointed")),
+    ("no-op up time", _step_pair("noop")),
+    ("preview (1% rotated) time", _step_pair("preview")),
+    ("up (1% rotated) time", _step_pair("rotated_up")),
+    ("state bytes (whole stack)", lambda r: (r.tool_state_bytes, r.floor_state_bytes)),
+    ("provider peak RSS (kB)", _rss_pair("provider")),
+    ("program peak RSS (kB)", _rss_pair("program")),
+    ("provider CPU, no-op", lambda r: (r.tool["noop"].provider_cpu_seconds, r.floor["noop"].provider_cpu_seconds)),
+    ("Sentry requests, first up", lambda r: (r.tool["first"].sentry_requests if "first" in r.tool else None, None)),
+    ("Vault reads, no-op up", lambda r: (r.tool["noop"].vault_reads, None)),
+)
+
+
+def _exponent(a: float | None, b: float | None, n_small: int, n_large: int) -> float | None:
+    if a is None or b is None:
+        return None
+    return growth_exponent(float(a), float(b), n_small=n_small, n_large=n_large)
+
+
+def _b(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return "-"
     return f"{value:.2f}" if isinstance(value, float) else str(value)
 
 
+def _growth_rows(results: Sequence[SizeResult]) -> list[list[object]]:
+    """Per cost, between the smallest and the largest N that measured it: the tool's two values and
+    exponent, the floor's beside them, and the verdict."""
+    rows: list[list[object]] = []
+    for name, read in COSTS:
+        measured = [(r.projects, read(r)) for r in results if read(r)[0] is not None]
+        if len(measured) < 2:
+            rows.append([name, "-", "-", "-", "-", "-", "-", "-", "n/a"])
+            continue
+        (n_small, (tool_a, floor_a)), (n_large, (tool_b, floor_b)) = measured[0], measured[-1]
+        tool_exp = _exponent(tool_a, tool_b, n_small, n_large)
+        floor_exp = _exponent(floor_a, floor_b, n_small, n_large)
+        rows.append([name, f"{n_small} to {n_large}", _num(tool_a), _num(tool_b), _b(tool_exp),
+                     _num(floor_a), _num(floor_b), _b(floor_exp), growth_verdict(tool_exp, floor_exp)])
+    return rows
+
+
 def growth_table(results: Sequence[SizeResult]) -> str:
-    small, large = results[0], results[-1]
     return markdown_table(
-        ["metric", f"N={small.projects}", f"N={large.projects}", "growth",
-         f"exponent b (N^b; N grew {large.projects / small.projects:g}x)", "verdict"],
+        ["cost", "from N to N", "tool, small N", "tool, large N", "tool b", "floor, small N", "floor, large N",
+         "floor b", "verdict"],
         _growth_rows(results),
     )
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def _ratio_goal(label: str, n: int, tool: StepMeasure | None, floor: StepMeasure | None, goal: float) -> list[str]:
+    if tool is None or floor is None or floor.seconds <= 0:
+        return []
+    value = tool.seconds / floor.seconds
+    return [f"{_verdict(value <= goal)}: N={n} {label} vs floor: {value:.2f}x (goal <= {goal:.2f}x)"]
+
+
+def _request_goals(r: SizeResult) -> list[str]:
+    lines = []
+    goal = sentry_request_goal(keys=r.keys, projects=r.projects)
+    for step in SENTRY_STEPS:
+        if step in r.tool:
+            got = r.tool[step].sentry_requests
+            lines.append(f"{_verdict(got is not None and got <= goal)}: N={r.projects} Sentry requests, "
+                         f"{step}: {got} (goal <= {goal})")
+    for step in ("noop", "preview"):
+        if step in r.tool:
+            writes = r.tool[step].vault_writes
+            lines.append(f"{_verdict(writes == 0)}: N={r.projects} Vault writes, {step}: {writes} (goal 0)")
+    rotated_writes = r.tool["rotated_up"].vault_writes
+    lines.append(f"{_verdict(rotated_writes == r.rotated)}: N={r.projects} Vault writes, up with {r.rotated} "
+                 f"rotated: {rotated_writes} (goal {r.rotated}, one per rotated project)")
+    return lines
+
+
+def _time_goals(r: SizeResult) -> list[str]:
+    n, t, f = r.projects, r.tool, r.floor
+    plain = f["noop"]
+    streamed = f.get("noop_streamed")
+    # The floor is what the engine costs at best: the faster of the two ways of handing it N resources.
+    best = plain if streamed is None or plain.seconds <= streamed.seconds else streamed
+    lines = _ratio_goal("no-op up (best floor)", n, t["noop"], best, NOOP_RATIO_GOAL)
+    if streamed is not None:
+        lines.append(f"INFO: N={n} no-op up vs the plain floor program: {t['noop'].seconds / plain.seconds:.2f}x, "
+                     f"vs the streamed one: {t['noop'].seconds / streamed.seconds:.2f}x")
+    lines += _ratio_goal("first up", n, t.get("first"), f.get("first"), FIRST_RATIO_GOAL)
+    lines += _ratio_goal("first up (checkpointed)", n, t.get("first_checkpointed"), f.get("first_checkpointed"),
+                         FIRST_RATIO_GOAL)
+    lines += _ratio_goal(f"preview --diff, {r.rotated} rotated", n, t.get("preview"), f.get("preview"),
+                         ROTATION_RATIO_GOAL)
+    lines += _ratio_goal(f"up, {r.rotated} rotated", n, t.get("rotated_up"), f.get("rotated_up"),
+                         ROTATION_RATIO_GOAL)
+    return lines
+
+
+def _resource_goals(r: SizeResult) -> list[str]:
+    per_project = r.tool_state_bytes / r.projects
+    goal = state_goal_bytes(r)
+    lines = [f"{_verdict(per_project <= goal)}: N={r.projects} state bytes per project: {per_project:.0f} "
+             f"(goal <= {goal:.0f}, the floor's {r.floor_state_bytes / r.projects:.0f} + {STATE_EXTRA_BYTES_GOAL})"]
+    provider = peak_rss_kb(r.tool, "provider")
+    if provider is not None:
+        program = peak_rss_kb(r.tool, "program")
+        lines.append(f"{_verdict(provider <= PROVIDER_RSS_GOAL_MB * 1024)}: N={r.projects} provider peak RSS: "
+                     f"{_mb(provider)} MB (goal <= {PROVIDER_RSS_GOAL_MB} MB); the program's: {_mb(program)} MB")
+    return lines
 
 
 def goal_lines(results: Sequence[SizeResult]) -> list[str]:
     """One line per goal of the issue, PASS or MISS, with the figure that decides it."""
     lines = []
     for r in results:
-        goal = sentry_request_goal(keys=r.keys, projects=r.projects)
-        for step in ("first", "noop"):
-            got = r.tool[step].sentry_requests
-            verdict = "PASS" if got is not None and got <= goal else "MISS"
-            lines.append(f"{verdict}: N={r.projects} Sentry requests, {step} up: {got} (goal <= {goal})")
-        noop_writes = r.tool["noop"].vault_writes
-        lines.append(f"{'PASS' if noop_writes == 0 else 'MISS'}: N={r.projects} Vault writes, no-op up: "
-                     f"{noop_writes} (goal 0)")
-        rotated_writes = r.tool["rotated_up"].vault_writes
-        lines.append(f"{'PASS' if rotated_writes == r.rotated else 'MISS'}: N={r.projects} Vault writes, up with "
-                     f"{r.rotated} rotated: {rotated_writes} (goal {r.rotated})")
-        per_project = r.tool_state_bytes / r.projects
-        lines.append(f"{'PASS' if per_project <= STATE_BYTES_GOAL else 'MISS'}: N={r.projects} state bytes per "
-                     f"project: {per_project:.0f} (goal <= {STATE_BYTES_GOAL})")
-    large = results[-1]
-    tool_noop = large.tool["noop"].seconds
-    plain = large.floor["noop"].seconds
-    streamed = large.floor.get("noop_streamed")
-    # The floor is what the engine costs at best: the faster of the two ways of handing it N resources.
-    floor = min(plain, streamed.seconds) if streamed is not None else plain
-    noop = tool_noop / floor
-    lines.append(f"{'PASS' if noop <= NOOP_RATIO_GOAL else 'MISS'}: N={large.projects} no-op up vs floor: "
-                 f"{noop:.2f}x (goal <= {NOOP_RATIO_GOAL}x)")
-    if streamed is not None:
-        lines.append(f"INFO: N={large.projects} no-op up vs the plain floor program: {tool_noop / plain:.2f}x, "
-                     f"vs the streamed one: {tool_noop / streamed.seconds:.2f}x")
+        lines += _request_goals(r) + _time_goals(r) + _resource_goals(r)
     if len(results) > 1:
         for row in _growth_rows(results):
-            if row[-1] == "WORSE than linear":
-                lines.append(f"MISS: {row[0]} grows worse than linear (b = {row[4]})")
+            if row[-1] == WORSE:
+                lines.append(f"MISS: {row[0]} grows worse than linear, N={row[1]} (b = {row[4]}; "
+                             f"the floor's b = {row[7]})")
+            elif row[-1] == AS_FLOOR:
+                lines.append(f"INFO: {row[0]} grows worse than linear, N={row[1]} (b = {row[4]}), as the floor's "
+                             f"does (b = {row[7]}): the engine's cost")
     return lines
 
 
@@ -341,16 +519,17 @@ def render_report(
     repeat: int,
     profile: str | None = None,
 ) -> str:
-    """The whole RESULTS.md: machine, method, the four tables, goals, growth, profile."""
-    flags = "; ".join(f"{step}: `pulumi {cmd}`" for step, cmd in STEP_FLAGS.items())
+    """The whole RESULTS.md: machine, method, goals, the tables, growth, profile."""
     parts = [
         "# Benchmark results",
         "",
         f"- date: {machine.date}",
         f"- machine: {machine.cpus} CPUs, {machine.cpu_model}",
         f"- python {machine.python}, pulumi {machine.pulumi}",
-        f"- Sentry simulator latency per request: {latency_ms} ms; no-op runs: best of {repeat}",
-        f"- commands (tool and floor alike): {flags}",
+        f"- Sentry simulator latency per request: {latency_ms} ms; no-op runs: best of {repeat} "
+        "(fewer at the large sizes, see bench/README.md)",
+        "- commands (tool and floor alike):",
+        *[f"  - {step}: `{cmd}`" for step, cmd in STEP_FLAGS.items()],
         *[f"- {note}" for note in machine.notes],
         "",
         "## Goals",
@@ -365,16 +544,23 @@ def render_report(
         "",
         times_table(results),
         "",
-        "## State and the provider process",
+        "### Spread of the repeated no-op runs (seconds; the tables above take the best)",
         "",
-        resources_table(results),
+        spread_table(results),
+        "",
+        "## State",
+        "",
+        state_size_table(results),
         "",
     ]
     if results[-1].tool_state_parts:
         parts += [f"### Where the state bytes go (N={results[-1].projects})", "", state_table(results[-1]), ""]
+    parts += ["## Memory and CPU of the provider and the program (peak over every step)", "",
+              memory_table(results), ""]
     if len(results) > 1:
-        parts += [f"## Growth from N={results[0].projects} to N={results[-1].projects}", "",
+        parts += [f"## Growth from N={results[0].projects} to N={results[-1].projects} (b in cost ~ N^b)", "",
                   growth_table(results), ""]
+    parts += ["## Time the benchmark spent per size", "", run_time_table(results), ""]
     if profile:
         parts += [profile.rstrip(), ""]
     return "\n".join(parts)

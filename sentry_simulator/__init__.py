@@ -3,8 +3,8 @@
 It serves the read endpoints sentry-dsn-sync calls, shaped by the official
 OpenAPI schema, with Sentry's pagination, auth errors and rate-limit headers,
 from a JSON seed; plus an `/_admin/` API to rotate keys, rename projects,
-script per-key traffic and failures. By default it behaves as real Sentry does, not as a friendlier
-server would: tokens act for users with team memberships (an org-wide key list
+script per-key traffic and failures, and serve hostile payloads (`tamper.py`).
+By default it behaves as real Sentry does, not as a friendlier server would: tokens act for users with team memberships (an org-wide key list
 without `project=-1` covers only their teams), organization tokens carry only
 `org:ci`, rate limits are per endpoint with Sentry's bare 429, and an old
 project slug answers 302.

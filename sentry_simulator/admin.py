@@ -19,6 +19,7 @@ from .metrics import RequestCounter
 from .seed import parse_timestamp
 from .serializers import key_json
 from .state import SimulatorState, UnknownResource
+from .tamper import Tamperer, parse_tamper_rule
 from .traffic import parse_traffic
 
 __all__ = ["AdminApi"]
@@ -37,7 +38,9 @@ class AdminApi:
         faults: FaultInjector,
         rate: RateLimits,
         counter: RequestCounter,
+        tamper: Tamperer | None = None,
     ) -> None:
+        self._tamper = tamper or Tamperer()
         self._state = state
         self._faults = faults
         self._rate = rate
@@ -50,6 +53,8 @@ class AdminApi:
             ("GET", "/_admin/requests"): lambda _: json_response(200, self._counter.snapshot()),
             ("POST", "/_admin/requests/reset"): self._reset_requests,
             ("POST", "/_admin/reset"): self._reset,
+            ("POST", "/_admin/tamper"): self._add_tamper,
+            ("POST", "/_admin/tamper/clear"): self._clear_tamper,
         }
 
     def handle(self, request: Request, route_path: str) -> Response:
@@ -134,7 +139,16 @@ class AdminApi:
         self._counter.reset()
         return json_response(200, {"status": "reset"})
 
+    def _add_tamper(self, request: Request) -> Response:
+        self._tamper.add(parse_tamper_rule(request.json()))
+        return json_response(200, {"rules": self._tamper.describe()})
+
+    def _clear_tamper(self, _: Request) -> Response:
+        self._tamper.clear()
+        return json_response(200, {"rules": []})
+
     def _clear_conditions(self) -> None:
+        self._tamper.clear()
         self._faults.clear()
         self._rate.restore_defaults()
 

@@ -86,12 +86,19 @@ class SentryApi:
     """Routes `/api/0/...` paths (prefix already removed) to Sentry's operations."""
 
     def __init__(
-        self, state: SimulatorState, *, page_size: int | None = None, link_prefix: str | None = None
+        self,
+        state: SimulatorState,
+        *,
+        page_size: int | None = None,
+        link_prefix: str | None = None,
+        key_stats: bool = True,
     ) -> None:
         """`page_size=None` answers each list with Sentry's own default page size; `link_prefix`
         stands for Sentry's `system.url-prefix`, which its Link URLs start with whatever host
-        the request came to (None: the request's own origin)."""
+        the request came to (None: the request's own origin); `key_stats=False` is an older
+        self-hosted Sentry without the per-key stats endpoint (404)."""
         self._state = state
+        self._key_stats = key_stats
         self._page_size = page_size
         self._link_prefix = link_prefix.rstrip("/") if link_prefix else None
 
@@ -295,6 +302,8 @@ class SentryApi:
 
     def _get_project_key_stats(self, call: _Call, args: Sequence[str]) -> Response:
         """ProjectKeyStatsEndpoint: the key by its public id; `resolution` defaults to a day, as there."""
+        if not self._key_stats:
+            raise _ApiError(404, NOT_FOUND)
         organization, project, key = self._key(call, args)
         query = self._key_stats_query(call.request)
         traffic = next(t for t in self._state.key_traffic(organization.slug, project.slug) if t.key_id == key.id)

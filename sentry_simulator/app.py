@@ -19,6 +19,7 @@ from .pagination import endless_page
 from .metrics import RequestCounter
 from .seed import Seed
 from .state import SimulatorState
+from .tamper import Tamperer
 
 __all__ = ["Simulator", "normalize_prefix"]
 
@@ -42,18 +43,23 @@ class Simulator:
         rate_window: int = DEFAULT_RATE_WINDOW,
         link_prefix: str | None = None,
         self_hosted: bool = False,
+        key_stats: bool = True,
     ) -> None:
         """`rate_limit=None` keeps Sentry's per-endpoint limits; `link_prefix` is Sentry's
         `system.url-prefix` (Link URLs start with it, not with the address the request came to);
-        `self_hosted` turns rate limiting and its headers off, as self-hosted Sentry does."""
+        `self_hosted` turns rate limiting and its headers off, as self-hosted Sentry does;
+        `key_stats=False` answers the per-key stats endpoint 404, as older Sentry versions do."""
         self.prefix = normalize_prefix(prefix)
         self.self_hosted = self_hosted
         self.state = SimulatorState(seed)
         self.faults = FaultInjector()
         self.rate = RateLimits(limit=rate_limit, window=rate_window)
         self.counter = RequestCounter()
-        self._api = SentryApi(self.state, page_size=page_size, link_prefix=link_prefix)
-        self._admin = AdminApi(state=self.state, faults=self.faults, rate=self.rate, counter=self.counter)
+        self.tamper = Tamperer()
+        self._api = SentryApi(self.state, page_size=page_size, link_prefix=link_prefix, key_stats=key_stats)
+        self._admin = AdminApi(
+            state=self.state, faults=self.faults, rate=self.rate, counter=self.counter, tamper=self.tamper
+        )
 
     def handle(self, request: Request) -> Response:
         route_path = self._route_path(request.path)
@@ -114,7 +120,7 @@ class Simulator:
             return endless_page(request)
         if fault is not None and not fault.malformed:
             return _fault_response(fault)
-        response = self._api.handle(request, route_path)
+        response = self.tamper.apply(request.path, self._api.handle(request, route_path))
         return _malformed(response, fault) if fault is not None else response
 
 

@@ -126,7 +126,20 @@ class SimulatorAdmin:
         return result
 
     def clear_faults(self) -> None:
+        """Clears the scripted faults, limits and tampering rules."""
         self._call("POST", "faults/clear")
+
+    def tamper(
+        self,
+        match: Mapping[str, Any],
+        *,
+        set: Mapping[str, Any] | None = None,
+        drop: Sequence[str] = (),
+        path_contains: str = "",
+    ) -> None:
+        """Rewrites matching objects of every answer from now on; see `tamper.py`."""
+        payload = {"match": dict(match), "set": dict(set or {}), "drop": list(drop), "path_contains": path_contains}
+        self._call("POST", "tamper", payload)
 
     def requests(self) -> dict[str, Any]:
         result: dict[str, Any] = self._call("GET", "requests")
@@ -173,10 +186,11 @@ def running_simulator(
     rate_window: int = DEFAULT_RATE_WINDOW,
     link_prefix: str | None = None,
     self_hosted: bool = False,
+    key_stats: bool = True,
 ) -> Iterator[RunningSimulator]:
     """Serves `seed` on a free loopback port in a background thread; stopped on exit.
 
-    See :class:`Simulator` for `rate_limit`, `link_prefix` and `self_hosted`.
+    See :class:`Simulator` for `rate_limit`, `link_prefix`, `self_hosted` and `key_stats`.
     """
     parsed = seed if isinstance(seed, Seed) else parse_seed(seed)
     simulator = Simulator(
@@ -187,6 +201,7 @@ def running_simulator(
         rate_window=rate_window,
         link_prefix=link_prefix,
         self_hosted=self_hosted,
+        key_stats=key_stats,
     )
     server = create_server(simulator, host=host, port=0)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},

@@ -16,33 +16,39 @@ import pytest
 from bench._procwatch import cpu_seconds_of, role_of
 from bench._profile import IMPORTS, categorize, summarize
 from bench._vault import count_kv_calls
+from bench.plan import keys_per_project_for, rotation_count, size_plan
 from bench.report import (
     MachineInfo,
     SizeResult,
     StepMeasure,
     goal_lines,
     growth_exponent,
+    growth_table,
     growth_verdict,
     markdown_table,
     ratio,
     render_report,
     sentry_request_goal,
+    spread_table,
     state_breakdown,
 )
 
 
-def _result(n: int, *, noop_tool: float, noop_floor: float, noop_writes: int = 0, requests: int = 4) -> SizeResult:
+def _result(n: int, *, noop_tool: float, noop_floor: float, noop_writes: int = 0, requests: int = 4,
+            first_tool: float = 2.0, first_floor: float = 2.0, rss_kb: int = 65536,
+            state_tool: int = 3000, state_floor: int = 2000) -> SizeResult:
     def step(seconds: float, writes: int = 0) -> StepMeasure:
         return StepMeasure(seconds=seconds, sentry_requests=requests, vault_reads=n, vault_writes=writes,
-                           vault_other=1, provider_peak_rss_kb=65536, provider_cpu_seconds=0.5,
-                           program_cpu_seconds=0.4)
+                           vault_other=1, provider_peak_rss_kb=rss_kb, provider_cpu_seconds=0.5,
+                           program_cpu_seconds=0.4, program_peak_rss_kb=2 * rss_kb)
 
     return SizeResult(
-        projects=n, keys=n, rotated=1,
-        tool={"first": step(2.0, 2 * n), "noop": step(noop_tool, noop_writes), "preview": step(1.5),
-              "rotated_up": step(1.6, 1)},
-        floor={"first": step(1.0), "noop": step(noop_floor), "preview": step(1.0)},
-        tool_state_bytes=3000 * n, floor_state_bytes=2000 * n, tool_provider_bytes=102, floor_provider_bytes=70,
+        projects=n, keys=n, rotated=5,
+        tool={"first": step(first_tool, 2 * n), "noop": step(noop_tool, noop_writes), "preview": step(1.5),
+              "rotated_up": step(1.6, 5)},
+        floor={"first": step(first_floor), "noop": step(noop_floor), "preview": step(1.5), "rotated_up": step(1.6)},
+        tool_state_bytes=state_tool * n, floor_state_bytes=state_floor * n, tool_provider_bytes=102,
+        floor_provider_bytes=70,
     )
 
 
@@ -68,59 +74,158 @@ def test_growth_exponent_tells_linear_from_quadratic_and_constant() -> None:
     assert [growth_verdict(b) for b in (0.3, 1.05, 1.6, None)] == ["sub-linear", "linear", "WORSE than linear", "n/a"]
 
 
+@pytest.mark.parametrize(("n", "keys_per_project", "rotated", "noop_repeats", "checkpointed"), [
+    (20, 1, 1, 4, True),        # 1% of 20 keys rounds up to one rotation
+    (500, 1, 5, 4, True),
+    (2000, 1, 20, 2, True),     # large: fewer no-op repeats; the checkpointed first run still compared
+    (5000, 2, 100, 2, False),   # two keys per project, 1% of 10000 keys; no checkpointed first run
+])
+def test_size_plan_scales_the_steps_with_n(n: int, keys_per_project: int, rotated: int, noop_repeats: int,
+                                           checkpointed: bool) -> None:
+    plan = size_plan(n, repeat=4)
+    assert (plan.keys_per_project, plan.rotated, plan.noop_repeats, plan.checkpointed_first) == (
+        keys_per_project, rotated, noop_repeats, checkpointed)
+    assert plan.keys == n * keys_per_project
+
+
+def test_size_plan_follows_the_command_line_where_given() -> None:
+    plan = size_plan(5000, repeat=1, keys_per_project=1, checkpointed_max=5000)
+    assert (plan.keys_per_project, plan.rotated, plan.noop_repeats, plan.checkpointed_first) == (1, 50, 1, True)
+    assert size_plan(3, repeat=2, keys_per_project=3).rotated == 1
+    assert [rotation_count(keys) for keys in (1, 100, 101, 10000)] == [1, 1, 2, 100]
+    assert [keys_per_project_for(n) for n in (4999, 5000)] == [1, 2]
+
+
 def test_markdown_table_has_a_separator_row_and_escapes_pipes() -> None:
     table = markdown_table(["a", "b"], [[1, "x|y"]])
     assert table.splitlines() == ["| a | b |", "|---|---|", "| 1 | x\\|y |"]
 
 
 def test_goal_lines_pass_within_the_floor_ratio_and_miss_beyond_it() -> None:
-    passing = goal_lines([_result(50, noop_tool=1.2, noop_floor=1.0), _result(500, noop_tool=12.9, noop_floor=10.0)])
-    assert "PASS: N=500 no-op up vs floor: 1.29x (goal <= 1.3x)" in passing
+    passing = goal_lines([_result(50, noop_tool=1.0, noop_floor=1.0), _result(500, noop_tool=10.9, noop_floor=10.0)])
+    assert "PASS: N=500 no-op up (best floor) vs floor: 1.09x (goal <= 1.10x)" in passing
     assert not any(line.startswith("MISS") for line in passing), passing
 
-    missing = goal_lines([_result(500, noop_tool=14.0, noop_floor=10.0, noop_writes=3, requests=13)])
-    assert "MISS: N=500 no-op up vs floor: 1.40x (goal <= 1.3x)" in missing
-    assert "MISS: N=500 Vault writes, no-op up: 3 (goal 0)" in missing
-    assert "MISS: N=500 Sentry requests, first up: 13 (goal <= 12)" in missing
+    missing = goal_lines([_result(500, noop_tool=11.2, noop_floor=10.0, noop_writes=3, requests=13,
+                                  first_tool=2.7, first_floor=2.0)])
+    assert "MISS: N=500 no-op up (best floor) vs floor: 1.12x (goal <= 1.10x)" in missing
+    assert "MISS: N=500 Vault writes, noop: 3 (goal 0)" in missing
+    assert "MISS: N=500 Sentry requests, first: 13 (goal <= 12)" in missing
+    assert "MISS: N=500 first up vs floor: 1.35x (goal <= 1.30x)" in missing
+    assert "PASS: N=500 up, 5 rotated vs floor: 1.00x (goal <= 1.15x)" in missing
+    assert "PASS: N=500 Vault writes, up with 5 rotated: 5 (goal 5, one per rotated project)" in missing
+
+
+def test_state_goal_is_the_floors_bytes_per_resource_plus_one_kilobyte_per_project() -> None:
+    assert "PASS: N=500 state bytes per project: 3024 (goal <= 3024, the floor's 2000 + 1024)" in goal_lines(
+        [_result(500, noop_tool=1.0, noop_floor=1.0, state_tool=3024)])
+    assert "MISS: N=500 state bytes per project: 3025 (goal <= 3024, the floor's 2000 + 1024)" in goal_lines(
+        [_result(500, noop_tool=1.0, noop_floor=1.0, state_tool=3025)])
+
+
+def test_provider_memory_goal_is_150_mb_and_the_program_is_reported_beside_it() -> None:
+    lines = goal_lines([_result(5000, noop_tool=1.0, noop_floor=1.0, rss_kb=151 * 1024)])
+    assert "MISS: N=5000 provider peak RSS: 151 MB (goal <= 150 MB); the program's: 302 MB" in lines
+    assert "PASS: N=5000 provider peak RSS: 150 MB (goal <= 150 MB); the program's: 300 MB" in goal_lines(
+        [_result(5000, noop_tool=1.0, noop_floor=1.0, rss_kb=150 * 1024)])
 
 
 def test_the_goal_is_measured_against_the_faster_of_the_plain_and_the_streamed_floor() -> None:
     result = _result(500, noop_tool=12.0, noop_floor=10.0)
     result = SizeResult(**{**result.__dict__, "floor": {**result.floor, "noop_streamed": StepMeasure(seconds=8.0)}})
     lines = goal_lines([result])
-    assert "MISS: N=500 no-op up vs floor: 1.50x (goal <= 1.3x)" in lines
+    assert "MISS: N=500 no-op up (best floor) vs floor: 1.50x (goal <= 1.10x)" in lines
     assert "INFO: N=500 no-op up vs the plain floor program: 1.20x, vs the streamed one: 1.50x" in lines
 
-    slower_streamed = SizeResult(**{**result.__dict__, "floor": {**result.floor, "noop_streamed": StepMeasure(seconds=11.0)}})
-    assert "PASS: N=500 no-op up vs floor: 1.20x (goal <= 1.3x)" in goal_lines([slower_streamed])
+    near = _result(500, noop_tool=10.5, noop_floor=10.0)
+    slower_streamed = SizeResult(**{**near.__dict__, "floor": {**near.floor, "noop_streamed": StepMeasure(seconds=11.0)}})
+    assert "PASS: N=500 no-op up (best floor) vs floor: 1.05x (goal <= 1.10x)" in goal_lines([slower_streamed])
     machine = MachineInfo(cpus=2, cpu_model="Test CPU", date="2026-01-01 00:00 UTC", python="3.11.7", pulumi="v3")
     text = render_report([result], machine=machine, latency_ms=50, repeat=2)
     assert "| 12.00 | 10.00 | 1.20x | 8.00 | 1.50x |" in text
+    assert "| - | - | - | 12.00 | 10.00 | 1.20x |" in text, "no checkpointed first run: dashes, not a failure"
 
 
 def test_goal_lines_flag_a_figure_that_grows_worse_than_linearly() -> None:
     small, large = _result(50, noop_tool=1.0, noop_floor=1.0), _result(500, noop_tool=40.0, noop_floor=10.0)
-    assert any(line.startswith("MISS: no-op up time, tool grows worse than linear") for line in goal_lines([small, large]))
+    assert "MISS: no-op up time grows worse than linear, N=50 to 500 (b = 1.60; the floor's b = 1.00)" in goal_lines(
+        [small, large])
+
+
+def test_growth_of_a_step_measured_only_at_some_sizes_spans_the_sizes_that_measured_it() -> None:
+    def with_checkpointed(result: SizeResult, tool: float, floor: float) -> SizeResult:
+        return SizeResult(**{**result.__dict__,
+                             "tool": {**result.tool, "first_checkpointed": StepMeasure(seconds=tool)},
+                             "floor": {**result.floor, "first_checkpointed": StepMeasure(seconds=floor)}})
+
+    results = [with_checkpointed(_result(500, noop_tool=1.0, noop_floor=1.0), 10.0, 8.0),
+               with_checkpointed(_result(2000, noop_tool=4.0, noop_floor=4.0), 40.0, 32.0),
+               _result(5000, noop_tool=10.0, noop_floor=10.0)]  # too large for a checkpointed first run
+    table = growth_table(results)
+    assert "| first up (checkpointed) time | 500 to 2000 | 10.00 | 40.00 | 1.00 | 8.00 | 32.00 | 1.00 | linear |" in table
+    assert "| no-op up time | 500 to 5000 | 1.00 | 10.00 | 1.00 | 1.00 | 10.00 | 1.00 | linear |" in table
+
+
+def test_the_spread_of_repeated_runs_is_reported_beside_the_best() -> None:
+    result = _result(500, noop_tool=1.0, noop_floor=1.0)
+    result = SizeResult(**{**result.__dict__, "tool": {**result.tool, "noop": StepMeasure(seconds=1.0,
+                                                                                         repeats=(1.3, 1.0, 1.1))}})
+    assert "| 500 | 1.00 to 1.30 (3 runs) | - | - |" in spread_table([result])
+    once = SizeResult(**{**result.__dict__, "tool": {**result.tool, "noop": StepMeasure(seconds=1.0, repeats=(1.0,))}})
+    assert "| 500 | 1.00 to 1.00 (1 run) | - | - |" in spread_table([once])
+
+
+def test_a_cost_that_grows_as_fast_as_the_floors_is_put_down_to_the_engine() -> None:
+    # Tool and floor first ups both grow 60x for 10x the projects: b = 1.78 on both sides.
+    small = _result(50, noop_tool=1.0, noop_floor=1.0, first_tool=2.0, first_floor=1.5)
+    large = _result(500, noop_tool=10.0, noop_floor=10.0, first_tool=120.0, first_floor=90.0)
+    lines = goal_lines([small, large])
+    assert ("INFO: first up time grows worse than linear, N=50 to 500 (b = 1.78), as the floor's does (b = 1.78): "
+            "the engine's cost") in lines
+    assert not any(line.startswith("MISS: first up time") for line in lines)
+    table = render_report([small, large], machine=MachineInfo(cpus=2, cpu_model="x", date="d", python="3", pulumi="v3"),
+                          latency_ms=0, repeat=1)
+    assert ("| first up time | 50 to 500 | 2.00 | 120.00 | 1.78 | 1.50 | 90.00 | 1.78 "
+            "| worse than linear, as the floor's (the engine) |") in table
+
+
+def test_growth_verdict_allows_slack_and_blames_the_engine_only_when_the_floor_grows_as_fast() -> None:
+    assert growth_verdict(1.15) == "linear"
+    assert growth_verdict(1.9, 1.8) == "worse than linear, as the floor's (the engine)"
+    assert growth_verdict(1.9, 1.0) == "WORSE than linear"
+    assert growth_verdict(1.9) == "WORSE than linear"
 
 
 def test_report_names_the_machine_the_date_and_the_commands() -> None:
     machine = MachineInfo(cpus=2, cpu_model="Test CPU", date="2026-01-01 00:00 UTC", python="3.11.7", pulumi="v3")
     text = render_report([_result(50, noop_tool=1.0, noop_floor=1.0)], machine=machine, latency_ms=50, repeat=2)
     assert "2 CPUs, Test CPU" in text and "2026-01-01 00:00 UTC" in text
-    assert "`pulumi up --yes --skip-preview`" in text and "`pulumi preview --diff`" in text
-    assert "| 50 | 50 | 4 | 4 | 4 |" in text  # N, keys, goal, first, no-op
+    assert "`PULUMI_SKIP_CHECKPOINTS=true pulumi up --yes --skip-preview`" in text
+    assert "| 50 | 50 | 5 | 4 | 4 | - | 4 |" in text  # N, keys, rotated, goal, first, first checkpointed, no-op
 
 
 def test_state_breakdown_parts_add_up_to_the_whole_export() -> None:
     state = {"deployment": {"resources": [
         {"type": "pulumi:pulumi:Stack", "custom": False, "outputs": {"dsns": {"a": "x"}}},
         {"type": "sentry-dsn-sync:index:SentryDsnSync", "custom": False, "outputs": {"dsns": {"a": "x"}}},
-        {"type": "pulumi-python:dynamic/sentry-dsn-sync:ProjectDsn", "custom": True, "inputs": {"dsn": "x"},
-         "outputs": {"dsn": "x"}, "stackTrace": [{"sourcePosition": "project:///a.py#1"}], "urn": "u"},
+        {"type": "pulumi-python:dynamic/sentry-dsn-sync:ProjectDsn", "custom": True,
+         "inputs": {"__provider": "pickle", "dsn": "x"}, "outputs": {"__provider": "pickle", "dsn": "x"},
+         "propertyDependencies": {"dsn": []}, "sourcePosition": "project:///a.py#1",
+         "stackTrace": [{"sourcePosition": "project:///a.py#1"}], "urn": "u", "created": "t", "modified": "t",
+         "retainOnDelete": True},
     ]}}
     parts = state_breakdown(state, custom_type_suffix="ProjectDsn")
     assert sum(parts.values()) == len(json.dumps(state, separators=(",", ":")))
-    assert parts["resource inputs"] == len('{"dsn":"x"}')
+    assert parts["resource inputs"] == len('"inputs":{"dsn":"x"}')
+    assert parts["resource outputs"] == len('"outputs":{"dsn":"x"}')
+    assert parts["`__provider` (inputs and outputs)"] == 2 * len('"__provider":"pickle",')
+    assert parts["resource propertyDependencies"] == len('"propertyDependencies":{"dsn":[]}')
+    assert parts["resource sourcePosition"] == len('"sourcePosition":"project:///a.py#1"')
+    assert parts["resource stackTrace"] == len('"stackTrace":[{"sourcePosition":"project:///a.py#1"}]')
+    assert parts["resource identity (urn, id, type, parent, provider)"] == len(
+        '"type":"pulumi-python:dynamic/sentry-dsn-sync:ProjectDsn""custom":true"urn":"u"')
+    assert parts["resource created/modified"] == len('"created":"t""modified":"t"')
+    assert parts["resource other fields"] == len('"retainOnDelete":true')
     assert parts["component outputs"] == parts["stack outputs"] == len('{"dsns":{"a":"x"}}')
 
 

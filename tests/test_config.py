@@ -155,6 +155,54 @@ INVALID: list[tuple[str, dict[str, Any], dict[str, str] | None, list[str]]] = [
         ["projects[0].path: 'apps/{project}' is not a usable Vault path", "without placeholders"],
     ),
     (
+        "project path climbing out of the mount",
+        {"projects": [{"slug": "web", "path": "apps/../../sys/web"}]},
+        None,
+        ["projects[0].path: 'apps/../../sys/web' is not a usable Vault path: it has a '..' segment"],
+    ),
+    (
+        "absolute project path",
+        {"projects": [{"slug": "web", "path": "/apps/web"}]},
+        None,
+        ["projects[0].path: '/apps/web' is not a usable Vault path: it is absolute"],
+    ),
+    (
+        "project path with a '.' segment",
+        {"projects": [{"slug": "web", "path": "apps/./web"}]},
+        None,
+        ["projects[0].path: 'apps/./web' is not a usable Vault path: it has a '.' segment"],
+    ),
+    (
+        "pathTemplate climbing out of the mount",
+        {"vault": {"pathTemplate": "../sys/{project}"}},
+        None,
+        ["vault.pathTemplate: '../sys/{project}' is not a usable Vault path: it has a '..' segment"],
+    ),
+    (
+        "absolute pathTemplate",
+        {"vault": {"pathTemplate": "/sentry/{project}"}},
+        None,
+        ["vault.pathTemplate: '/sentry/{project}' is not a usable Vault path: it is absolute"],
+    ),
+    (
+        "pathTemplate with an empty segment",
+        {"vault": {"pathTemplate": "sentry//{project}"}},
+        None,
+        ["vault.pathTemplate: 'sentry//{project}' is not a usable Vault path: it has an empty segment"],
+    ),
+    (
+        "mount climbing out",
+        {"vault": {"mount": "kv/../sys"}},
+        None,
+        ["vault.mount: 'kv/../sys' is not a mount path: it has a '..' segment"],
+    ),
+    (
+        "blank unknown key",
+        {"": "x"},
+        None,
+        ["'': unknown key"],
+    ),
+    (
         "unknown key in a project object",
         {"projects": [{"slug": "web", "keylabel": "Default"}]},
         None,
@@ -693,7 +741,7 @@ def test_the_full_schema_parses_into_typed_settings(tmp_path: Path) -> None:
             "web",
             {"slug": "api", "keyLabel": "Rotation 2025-06"},
             {"slug": "worker", "keyId": "5f3c"},
-            {"slug": "mobile", "path": "/apps/mobile/sentry/"},
+            {"slug": "mobile", "path": "apps/mobile/sentry/"},
         ],
         "team": "platform",
         "vault": {

@@ -397,9 +397,17 @@ def test_png_is_a_real_chart_of_sensible_size(
         ({"projects": "[secret]"}, {}, "output 'projects' is a secret"),
         ({"projects": {}}, {}, "output 'projects' is empty"),
         ({"projects": {"web": {"dsn": "d"}}}, {}, "projects.web needs string 'keyId' and 'dsn'"),
-        ({"projects": {"web": {"keyId": "k", "dsn": "d"}}}, {"SENTRY_URL": "ftp://sentry"}, "not an http(s) URL"),
+        (
+            {"projects": {"web": {"keyId": "k", "dsn": "d"}}},
+            {"SENTRY_URL": "ftp://sentry"},
+            "--sentry-url (from SENTRY_URL): 'ftp://sentry' is not an http(s) URL",
+        ),
+        ({"projects": {"web": {"keyId": "k", "dsn": "d"}}}, {"SENTRY_ORG": "Acme Inc"}, "is not a Sentry slug"),
     ],
-    ids=["no-token", "no-organization", "no-projects-output", "secret-output", "empty", "no-key-id", "bad-url"],
+    ids=[
+        "no-token", "no-organization", "no-projects-output", "secret-output", "empty", "no-key-id", "bad-url",
+        "bad-organization",
+    ],
 )
 def test_bad_settings_or_outputs_exit_2_with_a_message_saying_what_to_fix(
     simulator: RunningSimulator,
@@ -530,3 +538,19 @@ def test_outputs_can_be_piped_in_on_standard_input(
     assert code == EXIT_OK
     # The last three hours, the current one up to now: at 12 an hour, between 24 and 36 events.
     assert 2 * 12 <= int(published_row(capsys.readouterr().out, "billing")[5]) <= 3 * 12
+
+
+def test_report_flags_follow_the_stack_configs_rules_and_messages_name_the_flag(
+    simulator: RunningSimulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outputs = write_outputs(tmp_path, {"projects": {"web": {"keyId": "k", "dsn": "d"}}})
+    code = main(
+        ["report", "--outputs", str(outputs), "--sentry-url", "https://user:pw@sentry.example.com/",
+         "--organization", "1234"],
+        env=env_for(simulator),
+    )
+    err = capsys.readouterr().err
+    assert code == EXIT_USAGE
+    assert "--sentry-url: 'https://user:***@sentry.example.com/' carries credentials" in err
+    assert "--organization: '1234' is not a Sentry slug" in err
+    assert "sentryUrl" not in err and "pw" not in err

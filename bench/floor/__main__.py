@@ -8,6 +8,10 @@ giving the event loop a turn after each resource, so that each registration
 reaches the engine at once (see `SentryDsnSync.create_async`). The benchmark
 measures the tool against both, so that a gain from how the program hands its
 resources to the engine is not mistaken for a cheaper resource.
+
+`floor:changed` (default 0) gives that many resources, the first ones, a
+new input: the floor's counterpart of the tool's rotation step, where as
+many resources change and are updated.
 """
 
 import asyncio
@@ -18,6 +22,11 @@ from floor_provider import Noop
 
 config = pulumi.Config()
 count = config.require_int("count")
+changed = config.get_int("changed") or 0
+
+
+def noop(index: int) -> Noop:
+    return Noop(f"noop-{index:04d}", index, revision=1 if index < changed else None)
 
 
 def ids(resources: list[Noop]) -> pulumi.Output[list[str]]:
@@ -27,7 +36,7 @@ def ids(resources: list[Noop]) -> pulumi.Output[list[str]]:
 async def streamed() -> pulumi.Inputs:
     resources = []
     for index in range(count):
-        resources.append(Noop(f"noop-{index:04d}", index))
+        resources.append(noop(index))
         await asyncio.sleep(0)
     return {"ids": ids(resources)}
 
@@ -35,4 +44,4 @@ async def streamed() -> pulumi.Inputs:
 if config.get_bool("streamed"):
     pulumi.run(streamed)
 else:
-    pulumi.export("ids", ids([Noop(f"noop-{index:04d}", index) for index in range(count)]))
+    pulumi.export("ids", ids([noop(index) for index in range(count)]))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, Resource, ResourceProvider
+from pulumi.dynamic import CreateResult, Resource, ResourceProvider, UpdateResult
 
 __all__ = ["Noop", "NoopProvider"]
 
@@ -23,9 +23,15 @@ class NoopProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult(id_=f"noop-{props['index']}", outs=props)
 
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(outs=news)
+
 
 class Noop(Resource, module="bench-floor", name="Noop"):
     index: pulumi.Output[int]
 
-    def __init__(self, name: str, index: int, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(NoopProvider(), name, {"index": index}, opts)
+    def __init__(self, name: str, index: int, *, revision: int | None = None,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        # `revision` only where set, so the unchanged resources' state stays as small as before.
+        props: dict[str, Any] = {"index": index} if revision is None else {"index": index, "revision": revision}
+        super().__init__(NoopProvider(), name, props, opts)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "InvalidDsnError",
     "KeySelectionError",
     "SentryAuthError",
     "SentryDsnSyncError",
@@ -124,3 +125,7 @@ class VaultUnavailableError(VaultError):
 
 class VaultConflictError(VaultError):
     """Check-and-set kept losing to another writer past the retry budget."""
+
+
+class InvalidDsnError(SentryResponseError):
+    """A key's public DSN is not a DSN of that key and project; it is not published."""

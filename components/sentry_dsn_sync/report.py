@@ -39,7 +39,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from sentry_dsn_sync.config import DEFAULT_SENTRY_URL, Secret
+from sentry_dsn_sync.config import DEFAULT_SENTRY_URL, SentryAccess, parse_sentry_flags
 from sentry_dsn_sync.errors import (
     ConfigError,
     SentryDsnSyncError,
@@ -763,13 +763,11 @@ def report_main(argv: Sequence[str] | None = None, *, env: Mapping[str, str] | N
 
 def _run_report(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     try:
-        organization, sentry_url, token = _sentry_settings(args, env)
+        access = _sentry_access(args, env)
         published = _published(args)
-        with SentryClient(
-            base_url=sentry_url, token=token, token_source="environment variable SENTRY_AUTH_TOKEN"
-        ) as client:
+        with SentryClient(base_url=access.sentry_url, token=access.token, token_source=access.token_source) as client:
             report = build_report(
-                SentryApi(client), organization, published,
+                SentryApi(client), access.organization, published,
                 now=datetime.now(UTC), hours=args.hours, idle_hours=args.idle_hours,
             )
         if args.json:
@@ -793,21 +791,13 @@ def _run_report(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     return EXIT_OK
 
 
-def _sentry_settings(args: argparse.Namespace, env: Mapping[str, str]) -> tuple[str, str, Secret]:
-    """Organization, base URL and token: flags first, then the same environment variables the stack reads."""
+def _sentry_access(args: argparse.Namespace, env: Mapping[str, str]) -> SentryAccess:
+    """Organization, base URL and token: flags first, then the environment variables the stack reads."""
     if not 1 <= args.hours <= _MAX_HOURS:
         raise ConfigError(f"--hours: {args.hours} is out of range; use 1 to {_MAX_HOURS}")
     if not 1 <= args.idle_hours <= args.hours:
         raise ConfigError(f"--idle-hours: {args.idle_hours} is out of range; use 1 to --hours ({args.hours})")
-    organization = args.organization or env.get("SENTRY_ORG", "")
-    if not organization:
-        raise ConfigError("no Sentry organization; pass --organization <slug> or set SENTRY_ORG")
-    token = env.get("SENTRY_AUTH_TOKEN", "")
-    if not token:
-        raise ConfigError(
-            "SENTRY_AUTH_TOKEN is not set; export a Sentry auth token with the project:read and org:read scopes"
-        )
-    return organization, args.sentry_url or env.get("SENTRY_URL") or DEFAULT_SENTRY_URL, Secret(token)
+    return parse_sentry_flags(organization=args.organization, sentry_url=args.sentry_url, env=env)
 
 
 def _published(args: argparse.Namespace) -> tuple[PublishedKey, ...]:

@@ -17,6 +17,7 @@ import pytest
 
 from sentry_dsn_sync.config import OnDelete, VaultSettings, parse_vault_settings
 from sentry_dsn_sync.errors import ConfigError, SentryNotFoundError, VaultMountError, VaultPermissionError, VaultUnavailableError
+from sentry_dsn_sync.errors import SentryDsnSyncError
 from sentry_dsn_sync.resources import project_dsn
 from sentry_dsn_sync.resources.project_dsn import MISSING, ProjectDsnArgs, ProjectDsnProvider
 from sentry_dsn_sync.resources.runtime import runtime
@@ -512,14 +513,16 @@ def test_check_adds_each_chosen_dsn_form_as_its_own_field_and_create_publishes_i
     assert set(fields) == {*project_dsn.PUBLISHED_FIELDS, "dsn_csp", "dsn_cdn"}
 
 
-def test_a_form_sentry_does_not_send_fails_check_naming_the_form(world: World) -> None:
+def test_a_form_sentry_does_not_send_fails_the_projects_step_naming_the_form(world: World) -> None:
     world.catalog.keys = [with_forms(OLD_KEY)]
 
     result = provider.check({}, program_inputs(dsn_forms=["nel"]))
 
-    assert [f.property for f in result.failures] == ["project_slug"]
-    assert "no 'nel' DSN form for key k1" in result.failures[0].reason
-    assert "remove 'nel' from `dsnForms`" in result.failures[0].reason
+    # This project's own problem: it fails its create, not the whole run's checks.
+    assert result.failures == []
+    assert "no 'nel' DSN form for key k1" in result.inputs["sentry_problem"]
+    with pytest.raises(SentryDsnSyncError, match="remove 'nel' from `dsnForms`"):
+        provider.create(result.inputs)
 
 
 def test_a_hand_edited_form_is_drift_and_a_rotation_changes_every_form(world: World) -> None:
@@ -553,3 +556,33 @@ def test_dropping_a_form_removes_only_its_field_from_the_secret(world: World) ->
 
 def _changed(olds: dict[str, Any], news: dict[str, Any]) -> set[str]:
     return {k for k in set(olds) | set(news) if k not in ("__provider", "vault_drift") and olds.get(k) != news.get(k)}
+
+
+# -- a problem of this project alone in Sentry's answer --------------------------------------------
+
+
+def test_a_hostile_dsn_fails_only_the_update_and_keeps_the_last_published_values(world: World) -> None:
+    state = published(world)
+    hostile = key("k3", created=3)
+    world.catalog.keys = [OLD_KEY, dataclasses.replace(hostile, public_dsn="javascript:alert(1)")]
+
+    checked = provider.check(state, program_inputs())
+
+    assert checked.failures == [], "a check failure would end the whole run, not this project's step"
+    assert {k: checked.inputs[k] for k in ("dsn", "key_id")} == {"dsn": OLD_KEY.public_dsn, "key_id": "k1"}
+    assert checked.inputs["sentry_problem"].startswith("project 'web': client key 'k3' has a public DSN")
+    assert provider.diff("secret/sentry/acme/web", state, checked.inputs).changes is True
+    with pytest.raises(SentryDsnSyncError, match="client key 'k3' has a public DSN that has the scheme 'javascript'"):
+        provider.update("secret/sentry/acme/web", state, checked.inputs)
+    assert len(world.store.published) == 1, "nothing written after the first publish"
+
+
+def test_a_project_without_an_active_key_fails_its_create_with_the_reason(world: World) -> None:
+    world.catalog.keys = [dataclasses.replace(OLD_KEY, is_active=False)]
+
+    checked = provider.check({}, program_inputs())
+
+    assert checked.failures == [] and "dsn" not in checked.inputs
+    with pytest.raises(SentryDsnSyncError, match="project 'web' has no active client key"):
+        provider.create(checked.inputs)
+    assert world.store.published == []

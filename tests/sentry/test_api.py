@@ -124,7 +124,7 @@ def test_stats_of_the_wrong_shape_raise_response_error(body: Any, clock: FakeClo
 
 def test_wrong_shaped_key_lists_name_the_endpoint(clock: FakeClock) -> None:
     api, _ = api_with(lambda r: httpx.Response(200, json=[{"id": "aa01"}]), clock)
-    with pytest.raises(SentryResponseError, match=f"GET {API}projects/acme/web/keys/ with a client key without"):
+    with pytest.raises(SentryResponseError, match=f"GET {API}projects/acme/web/keys/ with a client key 'aa01' without 'dsn'"):
         api.list_project_keys("acme", "web")
 
 

@@ -273,13 +273,17 @@ def _service_account_jwt(namespace: str, name: str) -> str:
     )
 
 
-POD_TOKEN = _service_account_jwt("platform", "sentry-sync")
+@pytest.fixture(scope="module")
+def pod_token() -> str:
+    # Made when the module's tests start, not at import: the token expires five minutes after
+    # it is signed, and a full run can take longer than that to reach these tests.
+    return _service_account_jwt("platform", "sentry-sync")
 
 
 @pytest.fixture(scope="module")
-def kubernetes(bao: OpenBaoServer, writer_policy: str) -> Iterator[FakeKubernetes]:
+def kubernetes(bao: OpenBaoServer, writer_policy: str, pod_token: str) -> Iterator[FakeKubernetes]:
     """Kubernetes auth on a custom mount, backed by a local fake of the cluster's TokenReview API."""
-    with fake_kubernetes({POD_TOKEN: ("platform", "sentry-sync")}) as cluster:
+    with fake_kubernetes({pod_token: ("platform", "sentry-sync")}) as cluster:
         root = bao.client()
         root.sys.enable_auth_method("kubernetes", path="k8s-prod")
         root.write_data(
@@ -297,17 +301,17 @@ def kubernetes(bao: OpenBaoServer, writer_policy: str) -> Iterator[FakeKubernete
 
 
 def test_kubernetes_login_reads_the_pod_token_file_and_logs_in_on_the_custom_mount(
-    make_settings: MakeSettings, kubernetes: FakeKubernetes, tmp_path: Path, path: str
+    make_settings: MakeSettings, kubernetes: FakeKubernetes, tmp_path: Path, path: str, pod_token: str
 ) -> None:
     token_file = tmp_path / "token"
-    token_file.write_text(POD_TOKEN + "\n")
+    token_file.write_text(pod_token + "\n")
     settings = make_settings(auth=KubernetesAuth(role="sentry-sync", token_path=str(token_file), mount="k8s-prod"))
     kubernetes.reviews.clear()
 
     client = connect(settings, env={})
 
     assert can_publish(client, path)
-    assert kubernetes.reviews == [POD_TOKEN]
+    assert kubernetes.reviews == [pod_token]
 
 
 def test_kubernetes_token_the_cluster_does_not_vouch_for_is_an_auth_error_without_the_token(

@@ -4,7 +4,7 @@ Three parts: the settings types every layer imports (`_settings`), parsing and
 its messages (`_parse`), and reading Pulumi's config (`_pulumi`).
 """
 
-from sentry_dsn_sync.config._parse import parse_settings, parse_vault_settings
+from sentry_dsn_sync.config._parse import SentryAccess, parse_sentry_flags, parse_settings, parse_vault_settings
 from sentry_dsn_sync.config._pulumi import decode_namespace, load_settings, provider_config
 from sentry_dsn_sync.config._settings import (
     AUTH_KEYS,
@@ -62,6 +62,7 @@ __all__ = [
     "OnDelete",
     "ProjectSpec",
     "Secret",
+    "SentryAccess",
     "Settings",
     "TokenAuth",
     "UserpassAuth",
@@ -69,6 +70,7 @@ __all__ = [
     "VaultSettings",
     "decode_namespace",
     "load_settings",
+    "parse_sentry_flags",
     "parse_settings",
     "parse_vault_settings",
     "provider_config",

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -54,12 +53,9 @@ from sentry_dsn_sync.config._settings import (
     render_vault_path,
 )
 from sentry_dsn_sync.errors import ConfigError
+from sentry_dsn_sync.paths import SLUG_RULE, is_slug, path_problem
 
-__all__ = ["parse_settings", "parse_vault_settings"]
-
-# Sentry slugs are lowercase letters, digits, '-' and '_', not all digits, at most 50 long.
-_SLUG = re.compile(r"^(?![0-9]+$)[a-z0-9_-]{1,50}$")
-_SLUG_RULE = "lowercase letters, digits, '-' and '_', not only digits, at most 50 characters"
+__all__ = ["SentryAccess", "parse_sentry_flags", "parse_settings", "parse_vault_settings"]
 
 # What Go's strconv.ParseBool accepts, so VAULT_SKIP_VERIFY means here what it means to the Vault CLI.
 _TRUE = ("1", "t", "true", "yes", "on")
@@ -69,7 +65,8 @@ _FALSE = ("0", "f", "false", "no", "off")
 class _Problems:
     """Collects every invalid value so that one run reports them all."""
 
-    def __init__(self) -> None:
+    def __init__(self, heading: str = f"invalid configuration in namespace '{CONFIG_NAMESPACE}'") -> None:
+        self.heading = heading
         self.messages: list[str] = []
 
     def add(self, message: str) -> None:
@@ -78,7 +75,7 @@ class _Problems:
     def raise_if_any(self) -> None:
         if self.messages:
             lines = "\n".join(f"  - {m}" for m in self.messages)
-            raise ConfigError(f"invalid configuration in namespace '{CONFIG_NAMESPACE}':\n{lines}")
+            raise ConfigError(f"{self.heading}:\n{lines}")
 
 
 @dataclass(frozen=True)
@@ -161,7 +158,13 @@ def _reject_unknown(obj: Mapping[str, Any], allowed: Iterable[str], where: str, 
             continue
         guess = _did_you_mean(str(key), allowed)
         hint = f"did you mean '{guess}'?" if guess else f"allowed keys: {', '.join(allowed)}"
-        problems.add(f"{where}{key}: unknown key; {hint}")
+        problems.add(f"{where}{named_key(key)}: unknown key; {hint}")
+
+
+def named_key(key: Any) -> str:
+    """A config key as a message names it: quoted when blank or holding spaces, line breaks or ':'."""
+    plain = isinstance(key, str) and key.isprintable() and key and not any(c.isspace() or c == ":" for c in key)
+    return str(key) if plain else repr(key)
 
 
 def _kind(value: Any) -> str:
@@ -240,22 +243,30 @@ def _parse_organization(values: Mapping[str, Any], env: Mapping[str, str], probl
                 "or the SENTRY_ORG environment variable"
             )
         return ""
-    if not _SLUG.match(raw.value):
-        problems.add(f"{raw.name}: {raw.value!r} is not a Sentry slug ({_SLUG_RULE})")
+    return _checked_organization(raw, problems)
+
+
+def _checked_organization(raw: _Sourced, problems: _Problems) -> str:
+    if not is_slug(raw.value):
+        problems.add(f"{raw.name}: {raw.value!r} is not a Sentry slug ({SLUG_RULE})")
         return ""
     return raw.value
 
 
 def _parse_team(values: Mapping[str, Any], problems: _Problems) -> str | None:
     team = _string(values, "team", "", problems)
-    if team is not None and not _SLUG.match(team):
-        problems.add(f"team: {team!r} is not a Sentry slug ({_SLUG_RULE})")
+    if team is not None and not is_slug(team):
+        problems.add(f"team: {team!r} is not a Sentry slug ({SLUG_RULE})")
         return None
     return team
 
 
 def _parse_sentry_url(values: Mapping[str, Any], env: Mapping[str, str], problems: _Problems) -> str:
     raw = _sourced(values, "sentryUrl", "", env, problems) or _Sourced(DEFAULT_SENTRY_URL, "sentryUrl")
+    return _checked_sentry_url(raw, problems)
+
+
+def _checked_sentry_url(raw: _Sourced, problems: _Problems) -> str:
     example = "https://sentry.io/ or https://sentry.example.com/prefix/"
     if not _check_url(raw, example, problems):
         return raw.value
@@ -285,6 +296,47 @@ def _parse_sentry_token(
         "or set SENTRY_AUTH_TOKEN (scopes: project:read, org:read)"
     )
     return None, ""
+
+
+@dataclass(frozen=True)
+class SentryAccess:
+    """What a command needs to read Sentry on its own: the report's flags and environment, checked."""
+
+    organization: str
+    sentry_url: str
+    token: Secret
+    token_source: str
+
+
+def parse_sentry_flags(*, organization: str | None, sentry_url: str | None, env: Mapping[str, str]) -> SentryAccess:
+    """`--organization` and `--sentry-url`, else the environment variables the stack reads, by the stack's rules.
+
+    The token comes from SENTRY_AUTH_TOKEN only: a flag would put it in the
+    shell history and the process list. Messages name the flag or variable.
+    """
+    problems = _Problems("invalid command line")
+
+    def sourced(flag: str, given: str | None, env_name: str) -> _Sourced | None:
+        if given is not None and given.strip():
+            return _Sourced(given.strip(), flag)
+        if env.get(env_name, "").strip():
+            return _Sourced(env[env_name].strip(), f"{flag} (from {env_name})")
+        return None
+
+    raw_organization = sourced("--organization", organization, "SENTRY_ORG")
+    checked_organization = ""
+    if raw_organization is None:
+        problems.add("--organization: missing; pass --organization <org-slug> or set SENTRY_ORG")
+    else:
+        checked_organization = _checked_organization(raw_organization, problems)
+    url = _checked_sentry_url(
+        sourced("--sentry-url", sentry_url, "SENTRY_URL") or _Sourced(DEFAULT_SENTRY_URL, "--sentry-url"), problems
+    )
+    token = env.get("SENTRY_AUTH_TOKEN", "").strip()
+    if not token:
+        problems.add("SENTRY_AUTH_TOKEN is not set; export a Sentry auth token with the project:read and org:read scopes")
+    problems.raise_if_any()
+    return SentryAccess(checked_organization, url, Secret(token), "environment variable SENTRY_AUTH_TOKEN")
 
 
 # -- projects ----------------------------------------------------------------------------------
@@ -322,8 +374,8 @@ def _parse_projects(raw: Any, need_projects: bool, problems: _Problems) -> tuple
 def _parse_project(item: Any, where: str, problems: _Problems) -> ProjectSpec | None:
     if isinstance(item, str):
         slug = item.strip()
-        if not _SLUG.match(slug):
-            problems.add(f"{where}: {item!r} is not a Sentry slug ({_SLUG_RULE})")
+        if not is_slug(slug):
+            problems.add(f"{where}: {item!r} is not a Sentry slug ({SLUG_RULE})")
             return None
         return ProjectSpec(slug=slug)
     if not isinstance(item, dict):
@@ -334,8 +386,8 @@ def _parse_project(item: Any, where: str, problems: _Problems) -> ProjectSpec | 
         problems.add(f"{where}.slug: missing; every project object needs the project's slug")
         return None
     slug = item["slug"].strip() if isinstance(item["slug"], str) else ""
-    if not _SLUG.match(slug):
-        problems.add(f"{where}.slug: {item['slug']!r} is not a Sentry slug ({_SLUG_RULE})")
+    if not is_slug(slug):
+        problems.add(f"{where}.slug: {item['slug']!r} is not a Sentry slug ({SLUG_RULE})")
         return None
     key_label = _string(item, "keyLabel", f"{where}.", problems)
     key_id = _parse_key_id(item, where, problems)
@@ -393,14 +445,14 @@ def _parse_project_path(item: Mapping[str, Any], where: str, problems: _Problems
     path = _string(item, "path", f"{where}.", problems)
     if path is None:
         return None
-    stripped = path.strip("/")
-    if not stripped or "{" in path or "}" in path or ".." in stripped.split("/"):
+    problem = path_problem(path) or ("has a {placeholder}" if "{" in path or "}" in path else None)
+    if problem is not None:
         problems.add(
-            f"{where}.path: {path!r} is not a usable Vault path; give the path below the mount, "
-            "without placeholders or '..' segments, e.g. apps/web/sentry"
+            f"{where}.path: {path!r} is not a usable Vault path: it {problem}; give the path below the mount, "
+            "without placeholders, '.' or '..' segments, e.g. apps/web/sentry"
         )
         return None
-    return stripped
+    return path.rstrip("/")
 
 
 # -- vault -------------------------------------------------------------------------------------
@@ -474,8 +526,9 @@ def _parse_mount(raw: Mapping[str, Any], problems: _Problems) -> str:
     if mount is None:
         return DEFAULT_MOUNT
     stripped = mount.strip("/")
-    if not stripped:
-        problems.add(f"vault.mount: {mount!r} is not a mount path; give the KV mount's path, e.g. secret")
+    problem = path_problem(stripped)
+    if problem is not None:
+        problems.add(f"vault.mount: {mount!r} is not a mount path: it {problem}; give the KV mount's path, e.g. secret")
         return DEFAULT_MOUNT
     return stripped
 
@@ -580,7 +633,18 @@ def _parse_template(raw: Mapping[str, Any], problems: _Problems) -> str:
                 f"write plain {{{name}}}"
             )
             valid = False
-    return template if valid else DEFAULT_PATH_TEMPLATE
+    if not valid:
+        return DEFAULT_PATH_TEMPLATE
+    # Placeholders stand for slugs, which hold no '/' or '.', so a sample rendering
+    # shows every segment the template itself contributes.
+    problem = path_problem(render_vault_path(template, organization="o", project="p", stack="s"))
+    if problem is not None:
+        problems.add(
+            f"vault.pathTemplate: {template!r} is not a usable Vault path: it {problem}; "
+            f"give a path below the mount, e.g. {DEFAULT_PATH_TEMPLATE!r}"
+        )
+        return DEFAULT_PATH_TEMPLATE
+    return template
 
 
 def _parse_auth(raw: Any, problems: _Problems, *, encrypted: bool) -> VaultAuth:

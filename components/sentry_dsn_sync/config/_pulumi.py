@@ -7,7 +7,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from sentry_dsn_sync.config._parse import parse_settings
+from sentry_dsn_sync.config._parse import named_key, parse_settings
 from sentry_dsn_sync.config._settings import CONFIG_NAMESPACE, TOP_LEVEL_KEYS, Settings
 from sentry_dsn_sync.errors import ConfigError
 
@@ -33,7 +33,7 @@ def decode_namespace(raw_config: Mapping[str, Any]) -> dict[str, Any]:
                 value = json.loads(value)
             except json.JSONDecodeError as exc:
                 raise ConfigError(
-                    f"{key}: not valid JSON ({exc.msg}); set structured values with `pulumi config set --path`"
+                    f"{named_key(key)}: not valid JSON ({exc.msg}); set structured values with `pulumi config set --path`"
                 ) from exc
         values[key] = value
     return values

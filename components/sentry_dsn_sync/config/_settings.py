@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from sentry_dsn_sync.errors import ConfigError
+from sentry_dsn_sync.paths import path_problem
+
 __all__ = [
     "AUTH_KEYS",
     "CONFIG_NAMESPACE",
@@ -240,12 +243,23 @@ class Settings:
         return self.dsn_forms if spec.dsn_forms is None else spec.dsn_forms
 
     def vault_path(self, spec: ProjectSpec, *, stack: str) -> str:
-        """Where project `spec`'s secret lives below the mount: its own `path`, else the template's."""
-        return spec.path or render_vault_path(
+        """Where project `spec`'s secret lives below the mount: its own `path`, else the template's.
+
+        Checked again here, not only when the config is parsed: a project found
+        through `team` brings a slug from Sentry that the config never saw.
+        """
+        path = spec.path or render_vault_path(
             self.vault.path_template, organization=self.organization, project=spec.slug, stack=stack
         )
+        problem = path_problem(path)
+        if problem is not None:
+            raise ConfigError(
+                f"project {spec.slug!r}: its Vault path {path!r} {problem}; nothing was written for it. "
+                "Fix vault.pathTemplate or the project's `path`"
+            )
+        return path
 
 
 def render_vault_path(template: str, *, organization: str, project: str, stack: str) -> str:
-    """The Vault path (below the mount) of one project's secret."""
-    return template.format(organization=organization, project=project, stack=stack).strip("/")
+    """The Vault path (below the mount) of one project's secret (unchecked: see `paths.path_problem`)."""
+    return template.format(organization=organization, project=project, stack=stack).rstrip("/")

@@ -43,7 +43,14 @@ from pulumi.dynamic import (
 )
 
 from sentry_dsn_sync.config import ON_DELETE_CHOICES, OnDelete, provider_config
-from sentry_dsn_sync.errors import KeySelectionError, SentryDsnSyncError, VaultError, VaultMountError
+from sentry_dsn_sync.errors import (
+    KeySelectionError,
+    SentryDsnSyncError,
+    SentryResponseError,
+    VaultError,
+    VaultMountError,
+)
+from sentry_dsn_sync.resources.provider_errors import report_expected_errors_without_traceback
 from sentry_dsn_sync.resources.runtime import runtime
 
 if TYPE_CHECKING:
@@ -78,6 +85,10 @@ MISSING = "(missing)"
 SPEC = "spec"
 # The outputs the program reads back (the `projects` stack output).
 READ_BY_PROGRAM = ("dsn", "project_id", "key_id", "key_label")
+# What check learns from Sentry; kept as last published when Sentry's answer for the project is unusable.
+FROM_SENTRY = ("dsn", "public_key", "project_id", "key_id", "key_label", "key_created")
+# The input that carries a problem of this project alone from check to create/update.
+SENTRY_PROBLEM = "sentry_problem"
 
 
 @dataclass(frozen=True)
@@ -123,6 +134,8 @@ class ProjectDsnProvider(ResourceProvider):
     serialize_as_secret_always = False
 
     def configure(self, req: ConfigureRequest) -> None:
+        # Runs once per provider process, before any create, update or delete.
+        report_expected_errors_without_traceback()
         runtime.configure(provider_config(req.config))
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
@@ -138,6 +151,14 @@ class ProjectDsnProvider(ResourceProvider):
                     stack=inputs["stack"], mount=inputs["vault_mount"], kv_version=_kv_version(inputs)
                 )
             inputs.update(_published_values(catalog, inputs))
+        except (KeySelectionError, SentryResponseError) as exc:
+            # This project's own problem. A check failure would end the whole run; a failed
+            # update fails this project alone, so `--continue-on-error` publishes the others.
+            pulumi.log.error(str(exc))
+            kept = (*FROM_SENTRY, *(form_field(form) for form in olds.get(DSN_FORMS_INPUT) or ()))
+            inputs.update({key: olds[key] for key in kept if key in olds})
+            inputs[SENTRY_PROBLEM] = str(exc)
+            return CheckResult(inputs, [])
         except SentryDsnSyncError as exc:
             return CheckResult(inputs, [CheckFailure("project_slug", str(exc))])
         try:
@@ -164,12 +185,14 @@ class ProjectDsnProvider(ResourceProvider):
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
+        _refuse_sentry_problem(props)
         _log.debug("publishing %s's DSN (key %s) at %s/%s", props["project_slug"], props["key_id"],
                    props["vault_mount"], props["vault_path"])
         _publish(props)
         return CreateResult(id_=f"{props['vault_mount']}/{props['vault_path']}", outs=_outputs(props))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        _refuse_sentry_problem(news)
         _log.debug("publishing %s's DSN (key %s) at %s/%s", news["project_slug"], news["key_id"],
                    news["vault_mount"], news["vault_path"])
         # A form no longer chosen leaves the secret: only its own field, and only one this tool wrote.
@@ -208,6 +231,7 @@ def _published_values(catalog: OrganizationCatalog, inputs: dict[str, Any]) -> d
     """Read Sentry and choose the key, as DESIGN's rule says."""
     # Imported here: the program imports this module but never reads Sentry (see runtime).
     from sentry_dsn_sync.sentry import choose_key
+    from sentry_dsn_sync.sentry.dsn import check_public_dsn
 
     project = catalog.project(inputs["project_slug"])
     choice = choose_key(
@@ -220,6 +244,9 @@ def _published_values(catalog: OrganizationCatalog, inputs: dict[str, Any]) -> d
     if warning:
         _log.warning(warning)
     key = choice.key
+    check_public_dsn(
+        key.public_dsn, key_id=key.id, public_key=key.public_key, project_id=project.id, project=project.slug
+    )
     values: dict[str, Any] = {
         "dsn": key.public_dsn,
         "public_key": key.public_key,
@@ -320,6 +347,13 @@ def published_fields(props: dict[str, Any]) -> tuple[str, ...]:
 
 def _vault_fields(props: dict[str, Any]) -> dict[str, str]:
     return {field: str(props[field]) for field in published_fields(props)}
+
+
+def _refuse_sentry_problem(props: dict[str, Any]) -> None:
+    """Fail this project's step with the problem check found; nothing is written."""
+    problem = props.get(SENTRY_PROBLEM)
+    if problem:
+        raise SentryDsnSyncError(str(problem))
 
 
 def _publish(props: dict[str, Any], *, remove: list[str] | None = None) -> None:

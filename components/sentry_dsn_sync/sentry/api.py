@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from sentry_dsn_sync.errors import SentryProjectRenamedError, SentryResponseError
 from sentry_dsn_sync.sentry.client import SentryClient, api_path
-from sentry_dsn_sync.sentry.models import KeyStatsBucket, Project, ProjectKey
+from sentry_dsn_sync.sentry.models import KeyStatsBucket, MalformedItem, Project, ProjectKey, parse_each
 
 __all__ = ["KeyStatus", "SentryApi", "Stat"]
 
@@ -70,11 +70,12 @@ class SentryApi:
 
     def list_organization_project_keys(
         self, organization: str, *, status: KeyStatus | None = "active", team: str | None = None
-    ) -> list[ProjectKey]:
+    ) -> list[ProjectKey | MalformedItem]:
         """GET /api/0/organizations/{organization}/project-keys/ (scope org:read), every page.
 
         One paginated call for the keys of every project the token may read,
-        instead of one call per project.
+        instead of one call per project. Each key is parsed on its own: a
+        malformed one is returned as a MalformedItem.
         """
         path = api_path(_ORGANIZATION_KEYS, organization)
         items = self.client.paginate(
@@ -84,14 +85,17 @@ class SentryApi:
             scope="org:read",
             bucket=_ORGANIZATION_KEYS,
         )
-        return self._keys(items, path)
+        return list(parse_each(items, ProjectKey.from_json, endpoint=self.client.endpoint(path)))
 
-    def list_organization_projects(self, organization: str) -> list[Project]:
+    def list_organization_projects(self, organization: str) -> list[Project | MalformedItem]:
         """GET /api/0/organizations/{organization}/projects/ (scope org:read), every page."""
         return list(self.iter_organization_projects(organization))
 
-    def iter_organization_projects(self, organization: str) -> Iterator[Project]:
-        """The same, page by page as the caller iterates: the first item means the first page answered."""
+    def iter_organization_projects(self, organization: str) -> Iterator[Project | MalformedItem]:
+        """The same, page by page as the caller iterates: the first item means the first page answered.
+
+        Each project is parsed on its own: a malformed one is yielded as a MalformedItem.
+        """
         path = api_path(_ORGANIZATION_PROJECTS, organization)
         items = self.client.paginate(
             path,
@@ -100,7 +104,7 @@ class SentryApi:
             scope="org:read",
             bucket=_ORGANIZATION_PROJECTS,
         )
-        return self._projects(items, path)
+        return parse_each(items, Project.from_json, endpoint=self.client.endpoint(path))
 
     def list_team_projects(self, organization: str, team: str) -> list[Project]:
         """GET /api/0/teams/{organization}/{team}/projects/ (scope project:read), every page."""

@@ -13,18 +13,23 @@ import itertools
 import threading
 from collections.abc import Callable, Hashable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import httpx
 
 from sentry_dsn_sync.config import Secret, Settings
-from sentry_dsn_sync.errors import KeySelectionError, SentryNotFoundError, SentryPermissionError
+from sentry_dsn_sync.errors import (
+    KeySelectionError,
+    SentryNotFoundError,
+    SentryPermissionError,
+    SentryResponseError,
+)
 from sentry_dsn_sync.sentry.api import SentryApi
 from sentry_dsn_sync.sentry.client import RetryPolicy, SentryClient, api_root
 from sentry_dsn_sync.sentry.invocation_cache import InvocationCache, pulumi_invocation_id
-from sentry_dsn_sync.sentry.models import Project, ProjectKey
+from sentry_dsn_sync.sentry.models import MalformedItem, Project, ProjectKey
 
 __all__ = [
     "CatalogKey",
@@ -82,13 +87,17 @@ class _Snapshot:
     # None: the endpoint is not available to this token or server; ask per project instead.
     projects: dict[str, Project] | None
     keys_by_project: dict[int, list[ProjectKey]] | None
+    # Items of the listings that did not parse: they fail only the project they belong to.
+    broken_projects: dict[str, str] = field(default_factory=dict)  # slug -> problem
+    broken_keys: dict[int, list[str]] = field(default_factory=dict)  # project id -> problems
 
     def to_json(self) -> dict[str, Any]:
         keys = None
         if self.keys_by_project is not None:
             keys = [_key_to_json(key) for listed in self.keys_by_project.values() for key in listed]
         projects = None if self.projects is None else [_project_to_json(project) for project in self.projects.values()]
-        return {"projects": projects, "keys": keys}
+        broken_keys = {str(project_id): problems for project_id, problems in self.broken_keys.items()}
+        return {"projects": projects, "keys": keys, "broken_projects": self.broken_projects, "broken_keys": broken_keys}
 
     @classmethod
     def from_json(cls, document: Any) -> _Snapshot:
@@ -98,7 +107,13 @@ class _Snapshot:
             projects = {project.slug: project for project in listed}
         keys = document["keys"]
         by_project = None if keys is None else _by_project(_key_from_json(raw) for raw in keys)
-        return cls(projects=projects, keys_by_project=by_project)
+        broken_keys = {int(project_id): list(problems) for project_id, problems in document["broken_keys"].items()}
+        return cls(
+            projects=projects,
+            keys_by_project=by_project,
+            broken_projects=dict(document["broken_projects"]),
+            broken_keys=broken_keys,
+        )
 
 
 def _by_project(keys: Iterable[ProjectKey]) -> dict[int, list[ProjectKey]]:
@@ -158,6 +173,12 @@ class OrganizationCatalog:
         """The active client keys of project `project` (a slug), newest data of this process."""
         found = self.project(project)
         snapshot = self._load()
+        if found.id in snapshot.broken_keys:
+            raise SentryResponseError(
+                f"project '{project}': Sentry listed client keys of it that could not be read "
+                f"({'; '.join(snapshot.broken_keys[found.id])}); it is not published and keeps its last good "
+                "value, other projects are not affected. Check the project's keys in Sentry"
+            )
         listed = snapshot.projects is not None and project in snapshot.projects
         if snapshot.keys_by_project is not None and listed and found.id in snapshot.keys_by_project:
             keys = snapshot.keys_by_project[found.id]
@@ -177,6 +198,12 @@ class OrganizationCatalog:
 
     def _lookup(self, slug: str) -> Project:
         snapshot = self._load()
+        if slug in snapshot.broken_projects:
+            raise SentryResponseError(
+                f"project '{slug}': Sentry listed it in a form that could not be read "
+                f"({snapshot.broken_projects[slug]}); it is not published and keeps its last good value, "
+                "other projects are not affected"
+            )
         if snapshot.projects is not None and slug in snapshot.projects:
             return snapshot.projects[slug]
         # Not listed: ask for it by name, so a missing project is a 404 that names it.
@@ -204,22 +231,35 @@ class OrganizationCatalog:
             first = list(itertools.islice(listed, 1))
         except SentryPermissionError:
             # A token with project:read but not org:read can still read each project.
-            return _Snapshot(projects=None, keys_by_project=self._fetch_keys())
+            keys_by_project, broken_keys = self._fetch_keys()
+            return _Snapshot(projects=None, keys_by_project=keys_by_project, broken_keys=broken_keys)
         # The first page answered, so the token and the organization are good: the
         # keys are read alongside the remaining project pages, not after them.
         # Before that point a failure costs one request, not one per list.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sentry-keys") as pool:
             keys = pool.submit(self._fetch_keys)
-            projects = {project.slug: project for project in itertools.chain(first, listed)}
-            return _Snapshot(projects=projects, keys_by_project=keys.result())
+            projects: dict[str, Project] = {}
+            broken_projects: dict[str, str] = {}
+            for item in itertools.chain(first, listed):
+                if isinstance(item, Project):
+                    projects[item.slug] = item
+                elif item.project_slug is not None:
+                    # An item without a usable slug can be no configured project's: ignored.
+                    broken_projects[item.project_slug] = str(item.error)
+            keys_by_project, broken_keys = keys.result()
+            return _Snapshot(projects, keys_by_project, broken_projects=broken_projects, broken_keys=broken_keys)
 
-    def _fetch_keys(self) -> dict[int, list[ProjectKey]] | None:
+    def _fetch_keys(self) -> tuple[dict[int, list[ProjectKey]] | None, dict[int, list[str]]]:
         try:
-            keys = self.api.list_organization_project_keys(self.organization, status="active")
+            listed = self.api.list_organization_project_keys(self.organization, status="active")
         except (SentryNotFoundError, SentryPermissionError):
             # Self-hosted releases before the org-wide keys endpoint answer 404; narrow tokens 403.
-            return None
-        return _by_project(keys)
+            return None, {}
+        broken: dict[int, list[str]] = {}
+        for item in listed:
+            if isinstance(item, MalformedItem) and item.project_id is not None:
+                broken.setdefault(item.project_id, []).append(str(item.error))
+        return _by_project(key for key in listed if isinstance(key, ProjectKey)), broken
 
 
 @dataclass(frozen=True)

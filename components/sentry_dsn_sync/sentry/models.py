@@ -7,15 +7,18 @@ outputs or a log line by accident.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sentry_dsn_sync.config import DSN_FORMS
 from sentry_dsn_sync.errors import SentryResponseError
+from sentry_dsn_sync.paths import SLUG_RULE, is_slug
 
-__all__ = ["KeyStatsBucket", "Project", "ProjectKey"]
+__all__ = ["KeyStatsBucket", "MalformedItem", "Project", "ProjectKey", "parse_each"]
+
+T = TypeVar("T")
 
 # List endpoints omit `status`: they only list projects that are visible, i.e. active.
 _DEFAULT_PROJECT_STATUS = "active"
@@ -44,6 +47,7 @@ class ProjectKey:
     def from_json(cls, data: Any, *, endpoint: str) -> ProjectKey:
         """Build from one item of the keys endpoints; `endpoint` names where it came from for errors."""
         obj = _Fields(data, what="client key", endpoint=endpoint)
+        obj.what = f"client key {obj.label_for_errors}"
         dsn = _Fields(obj.get("dsn", Mapping), what=f"client key {obj.label_for_errors} dsn", endpoint=endpoint)
         name = obj.optional_text("name") or ""
         return cls(
@@ -104,6 +108,9 @@ class Project:
         """Build from a project-details or project-list item; `endpoint` names where it came from for errors."""
         obj = _Fields(data, what="project", endpoint=endpoint)
         slug = obj.text("slug")
+        if not is_slug(slug):
+            # The slug becomes a Vault path segment: a '/' or '..' here would write elsewhere.
+            raise obj._error(f"a project whose 'slug' {slug[:60]!r} is not a Sentry slug ({SLUG_RULE})")
         return cls(
             id=obj.integer("id"),
             slug=slug,
@@ -111,6 +118,45 @@ class Project:
             status=obj.optional_text("status") or _DEFAULT_PROJECT_STATUS,
             team_slugs=_team_slugs(obj),
         )
+
+
+@dataclass(frozen=True)
+class MalformedItem:
+    """One item of a listing that did not parse, and the project it belongs to as far as it says."""
+
+    error: SentryResponseError
+    project_id: int | None
+    project_slug: str | None
+
+
+def parse_each(
+    items: Iterable[Any], parse: Callable[..., T], *, endpoint: str
+) -> Iterator[T | MalformedItem]:
+    """Each item parsed on its own: a malformed one becomes a MalformedItem, the rest still parse.
+
+    One broken key in an organization-wide listing must fail only its own
+    project, not every project of the organization.
+    """
+    for item in items:
+        try:
+            yield parse(item, endpoint=endpoint)
+        except SentryResponseError as exc:
+            yield MalformedItem(error=exc, project_id=_owner_id(item), project_slug=_owner_slug(item))
+
+
+def _owner_id(item: Any) -> int | None:
+    """The project id a malformed item names: `projectId` of a key, `id` of a project (with a slug)."""
+    if not isinstance(item, Mapping):
+        return None
+    value = item.get("projectId", item.get("id") if "slug" in item else None)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return int(value) if isinstance(value, str) and value.isascii() and value.isdigit() else None
+
+
+def _owner_slug(item: Any) -> str | None:
+    slug = item.get("slug") if isinstance(item, Mapping) else None
+    return slug if is_slug(slug) else None
 
 
 def _team_slugs(obj: _Fields) -> tuple[str, ...]:
@@ -138,7 +184,7 @@ class _Fields:
     @property
     def label_for_errors(self) -> str:
         ident = self._data.get("id")
-        return repr(ident) if isinstance(ident, (str, int)) and not isinstance(ident, bool) else "(no id)"
+        return repr(ident)[:60] if isinstance(ident, (str, int)) and not isinstance(ident, bool) else "(no id)"
 
     def get(self, name: str, kind: type | tuple[type, ...], *, required: bool = True) -> Any:
         value = self._data.get(name)
@@ -163,7 +209,7 @@ class _Fields:
     def integer(self, name: str) -> int:
         value = self.get(name, (int, str))
         # Sentry sends project ids as strings in some payloads and integers in others.
-        if isinstance(value, bool) or (isinstance(value, str) and not value.isdigit()):
+        if isinstance(value, bool) or (isinstance(value, str) and not (value.isascii() and value.isdigit())):
             raise self._error(f"a {self.what} whose '{name}' is not an integer")
         return int(value)
 

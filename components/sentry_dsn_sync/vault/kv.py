@@ -24,6 +24,7 @@ import hvac.utils
 
 from sentry_dsn_sync.config import OnDelete
 from sentry_dsn_sync.errors import VaultConflictError, VaultError, VaultMountError, VaultPermissionError
+from sentry_dsn_sync.paths import path_problem
 from sentry_dsn_sync.vault._errors import CallSite, is_cas_conflict, vault_errors
 from sentry_dsn_sync.vault.client import plain_get
 
@@ -415,10 +416,12 @@ def _merged(data: Mapping[str, Any] | None, fields: Mapping[str, str], gone: fro
 
 
 def _clean(path: str) -> str:
-    cleaned = path.strip("/")
-    if not cleaned:
-        raise ValueError("a secret path below the mount must not be empty")
-    return cleaned
+    """`path` without a trailing '/', refused when it could name anything outside the mount."""
+    problem = path_problem(path)
+    if problem is not None:
+        # The last guard: config and slugs are checked long before, but no write may leave the mount.
+        raise VaultError(f"refusing the secret path {path[:100]!r}: it {problem}", path=path[:100])
+    return path.rstrip("/")
 
 
 def _quote(path: str) -> str:
