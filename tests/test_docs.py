@@ -208,6 +208,7 @@ READ_BY_OTHERS = {
     "HTTP_PROXY": "requests, as HTTPS_PROXY",
     "NO_PROXY": "requests, as HTTPS_PROXY",
     "SSL_CERT_FILE": "Python's ssl module, for the Sentry client's TLS",
+    "PULUMI_SKIP_CHECKPOINTS": "the pulumi CLI (the benchmark sets it too)",
 }
 # Where else a variable may be named: the config that points at it (jwtEnv) and the pipelines that set it.
 CODE_FILES = [
