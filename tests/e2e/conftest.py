@@ -13,9 +13,7 @@ from devenv.openbao import wait_for_kv_v2
 from devenv.pulumi_cli import PulumiProject, copy_project, toolchain_bin
 from sentry_simulator.seed import load_seed
 from sentry_simulator.testing import running_simulator
-from tests.e2e.stack_helpers import STACK
-
-SEED_PATH = Path(__file__).resolve().parents[2] / "sentry_simulator" / "seeds" / "demo.json"
+from tests.e2e.stack_helpers import SEED_PATH, STACK
 
 
 @pytest.fixture(scope="session")

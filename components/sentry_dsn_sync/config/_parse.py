@@ -15,7 +15,7 @@ from __future__ import annotations
 import difflib
 import os
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -38,7 +38,9 @@ from sentry_dsn_sync.config._settings import (
     PROJECT_KEYS,
     TOP_LEVEL_KEYS,
     VAULT_KEYS,
+    DEFAULT_PASSWORD_ENV,
     AppRoleAuth,
+    CertAuth,
     JwtAuth,
     KubernetesAuth,
     OnDelete,
@@ -46,6 +48,7 @@ from sentry_dsn_sync.config._settings import (
     Secret,
     Settings,
     TokenAuth,
+    UserpassAuth,
     VaultAuth,
     VaultSettings,
     render_vault_path,
@@ -101,6 +104,9 @@ def parse_settings(
     Raises :class:`ConfigError` listing every problem found.
     """
     problems = _Problems()
+    # Pulumi.yaml declares the text keys with an empty default, so that Pulumi
+    # does not demand them: empty means unset, and the environment fallback applies.
+    values = {key: value for key, value in values.items() if value != ""}
     _reject_unknown(values, TOP_LEVEL_KEYS, "", problems)
 
     organization = _parse_organization(values, env, problems)
@@ -463,15 +469,36 @@ def _parse_vault(raw: Any, env: Mapping[str, str], problems: _Problems, *, encry
         return None
     _reject_unknown(raw, VAULT_KEYS, "vault.", problems)
     namespace = _sourced(raw, "namespace", "vault.", env, problems)
-    ca_cert = _parse_ca_cert(raw, env, problems)
+    ca_cert = _parse_local_path(
+        raw, env, problems, "caCert", present=os.path.exists, otherwise="does not exist; give the path of a PEM CA bundle"
+    )
+    client_cert, client_key = _parse_client_cert(raw, env, problems)
+    tls_server_name = _sourced(raw, "tlsServerName", "vault.", env, problems)
+    auth = _parse_auth(raw.get("auth"), problems, encrypted=encrypted)
+    if isinstance(auth, CertAuth) and client_cert is None and "clientCert" not in raw:
+        problems.add(
+            "vault.auth: the cert method logs in with the TLS client certificate; set vault.clientCert and "
+            "vault.clientKey (or VAULT_CLIENT_CERT and VAULT_CLIENT_KEY)"
+        )
     return VaultSettings(
         address=_parse_vault_address(raw, env, problems),
         namespace=namespace.value.strip("/") if namespace else None,
         mount=_parse_mount(raw, problems),
         kv_version=_parse_kv_version(raw, problems),
         path_template=_parse_template(raw, problems),
-        auth=_parse_auth(raw.get("auth"), problems, encrypted=encrypted),
+        auth=auth,
         ca_cert=ca_cert,
+        ca_path=_parse_local_path(
+            raw,
+            env,
+            problems,
+            "caPath",
+            present=os.path.isdir,
+            otherwise="is not a directory; give a directory of PEM CA certificates",
+        ),
+        client_cert=client_cert,
+        client_key=client_key,
+        tls_server_name=tls_server_name.value if tls_server_name else None,
         skip_verify=_parse_skip_verify(raw, env, problems),
         on_delete=_parse_on_delete(raw, problems),
     )
@@ -521,15 +548,43 @@ def _parse_on_delete(raw: Mapping[str, Any], problems: _Problems) -> OnDelete:
     return DEFAULT_ON_DELETE
 
 
-def _parse_ca_cert(raw: Mapping[str, Any], env: Mapping[str, str], problems: _Problems) -> str | None:
-    ca_cert = _sourced(raw, "caCert", "vault.", env, problems)
-    if ca_cert is None:
+def _parse_local_path(
+    raw: Mapping[str, Any],
+    env: Mapping[str, str],
+    problems: _Problems,
+    key: str,
+    *,
+    present: Callable[[str], bool],
+    otherwise: str,
+) -> str | None:
+    """`vault.<key>` (or its variable) as a local path that `present` accepts, else a problem ending `otherwise`."""
+    given = _sourced(raw, key, "vault.", env, problems)
+    if given is None:
         return None
     # Checked here so a typo fails before any request, not as a confusing TLS error later.
-    if not os.path.exists(ca_cert.value):
-        problems.add(f"{ca_cert.name}: {ca_cert.value!r} does not exist; give the path of a PEM CA bundle")
+    if not present(given.value):
+        problems.add(f"{given.name}: {given.value!r} {otherwise}")
         return None
-    return ca_cert.value
+    return given.value
+
+
+def _parse_client_cert(
+    raw: Mapping[str, Any], env: Mapping[str, str], problems: _Problems
+) -> tuple[str | None, str | None]:
+    """The client certificate and its key, as file paths: both or neither, as TLS needs them."""
+    cert = _sourced(raw, "clientCert", "vault.", env, problems)
+    key = _sourced(raw, "clientKey", "vault.", env, problems)
+    for given in (cert, key):
+        if given is not None and not os.path.isfile(given.value):
+            problems.add(f"{given.name}: {given.value!r} does not exist; give the path of a PEM file")
+            return None, None
+    if cert is not None and key is not None:
+        return cert.value, key.value
+    if cert is not None:
+        problems.add(f"{cert.name}: set without vault.clientKey (or VAULT_CLIENT_KEY); TLS needs both")
+    if key is not None:
+        problems.add(f"{key.name}: set without vault.clientCert (or VAULT_CLIENT_CERT); TLS needs both")
+    return None, None
 
 
 def _parse_skip_verify(raw: Mapping[str, Any], env: Mapping[str, str], problems: _Problems) -> bool:
@@ -612,6 +667,15 @@ def _parse_auth(raw: Any, problems: _Problems, *, encrypted: bool) -> VaultAuth:
             token_path=_string(raw, "tokenPath", where, problems) or KUBERNETES_TOKEN_PATH,
             mount=mount or "kubernetes",
         )
+    if method == "cert":
+        return CertAuth(name=_string(raw, "name", where, problems), mount=mount or "cert")
+    if method == "userpass":
+        return UserpassAuth(
+            username=_required(raw, "username", method, problems),
+            password=_credential(raw, "password", problems, encrypted=encrypted),
+            password_env=_string(raw, "passwordEnv", where, problems) or DEFAULT_PASSWORD_ENV,
+            mount=mount or "userpass",
+        )
     if method == "approle":
         return AppRoleAuth(
             role_id=_required(raw, "roleId", method, problems),
@@ -624,7 +688,7 @@ def _parse_auth(raw: Any, problems: _Problems, *, encrypted: bool) -> VaultAuth:
     if jwt is None and jwt_env is None and "jwt" not in raw and "jwtEnv" not in raw:
         problems.add(
             "vault.auth: the jwt method needs `jwtEnv` (the environment variable holding the token, "
-            "e.g. CI_JOB_JWT_V2) or `jwt` set with `pulumi config set --secret --path vault.auth.jwt`"
+            "e.g. VAULT_JWT) or `jwt` set with `pulumi config set --secret --path vault.auth.jwt`"
         )
     return JwtAuth(role=_required(raw, "role", method, problems), jwt=jwt, jwt_env=jwt_env, mount=mount or "jwt")
 

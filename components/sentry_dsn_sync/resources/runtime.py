@@ -14,6 +14,7 @@ waits for.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Mapping
@@ -27,6 +28,7 @@ from sentry_dsn_sync.config import (
     parse_settings,
     parse_vault_settings,
 )
+from sentry_dsn_sync.resources import _engine_log as engine_log
 from sentry_dsn_sync.resources.read_ahead import ReadAhead
 
 if TYPE_CHECKING:
@@ -52,6 +54,7 @@ class ProviderRuntime:
         self._read_ahead = ReadAhead()
 
     def configure(self, raw_config: Mapping[str, Any]) -> None:
+        engine_log.install()
         with self._lock:
             self._raw_config = dict(raw_config)
             self._settings = None
@@ -121,10 +124,11 @@ class ProviderRuntime:
 
 
 def announce_wait(message: str) -> None:
-    """A long wait for Sentry, in `pulumi up`'s output: a 60-second pause must not look like a hang."""
-    import pulumi
+    """A long wait for Sentry, in `pulumi up`'s output: a 60-second pause must not look like a hang.
 
-    pulumi.log.info(f"sentry-dsn-sync: {message}")
+    Logged like the Vault client's waits, so both reach the engine the same way (see `_engine_log`).
+    """
+    logging.getLogger("sentry_dsn_sync.sentry").info(f"sentry-dsn-sync: {message}")
 
 
 runtime = ProviderRuntime()
