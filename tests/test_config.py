@@ -228,7 +228,7 @@ INVALID: list[tuple[str, dict[str, Any], dict[str, str] | None, list[str]]] = [
         "unknown key like nothing allowed",
         {"colour": "blue"},
         None,
-        ["colour: unknown key", "allowed keys: organization, sentryUrl, sentryToken, projects, team, vault"],
+        ["colour: unknown key", "allowed keys: organization, sentryUrl, sentryToken, sentryTokenEnv, projects, team, vault"],
     ),
     (
         "kvVersion 3",
