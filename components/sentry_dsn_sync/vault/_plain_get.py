@@ -1,9 +1,9 @@
 """The one place that reads Vault beside hvac: a plain `GET` over the session's own urllib3 pool.
 
-Kept because the drift read-ahead sends one read per published project on
-every run, and requests plus hvac spend more CPU per call (hooks, cookies,
-settings merging, response wrapping) than such a read needs; bench/RESULTS.md
-records what it saves. It leans on requests' adapter internals
+Kept because it cuts the CPU of the drift read-ahead, which sends one read
+per published project on every run: requests plus hvac spend more per call
+(hooks, cookies, settings merging, response wrapping) than such a read needs.
+bench/RESULTS.md profiles these reads in a no-op `up`. It leans on requests' adapter internals
 (`HTTPAdapter.get_connection_with_tls_context`, `requests.utils.select_proxy`),
 so tests/vault/test_plain_get_seam.py pins them: a requests or urllib3 upgrade
 that changes them fails there, not in a user's run.

@@ -161,8 +161,8 @@ class KvStore:
     def peek(self, path: str) -> StoredSecret | None:
         """What :meth:`read` returns, for callers that read again with `read` whatever fails here.
 
-        One plain `GET` (see `_plain_get`) at about a third of the CPU
-        of `read`, which counts at hundreds of reads per run. Anything but a
+        One plain `GET` (see `_plain_get`), cheaper in CPU than `read`,
+        which counts at hundreds of reads per run. Anything but a
         200, or a 404 that means "no secret here", raises a VaultError that
         names only the path and the status: the caller's `read` then reports
         the failure properly.
