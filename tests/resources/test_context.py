@@ -84,3 +84,24 @@ def test_configure_drops_what_the_old_config_built(context: ProviderContext) -> 
     context.configure({"sentry-dsn-sync:organization": "beta"})
 
     assert (before.organization, context.settings(stack="s").organization) == ("acme", "beta")
+
+
+@pytest.mark.parametrize("package", ["sentry_dsn_sync.sentry", "sentry_dsn_sync.vault"])
+def test_the_sentry_and_vault_libraries_keep_no_process_state_of_their_own(package: str) -> None:
+    # Caches, registries and locks live in ProviderContext; constants are UPPER_CASE.
+    import importlib
+    import pkgutil
+    import weakref
+
+    stateful = (dict, list, set, weakref.WeakKeyDictionary, weakref.WeakValueDictionary, type(threading.Lock()))
+    root = importlib.import_module(package)
+    found = []
+    for info in pkgutil.iter_modules(root.__path__, prefix=f"{package}."):
+        module = importlib.import_module(info.name)
+        for name, value in vars(module).items():
+            if name.startswith("__") or name.lstrip("_").isupper():
+                continue
+            cached_here = hasattr(value, "cache_info") and getattr(value, "__module__", None) == info.name
+            if isinstance(value, stateful) or cached_here:
+                found.append(f"{info.name}.{name}")
+    assert found == []
