@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import threading
+import weakref
 from typing import Any
 
 import httpx
@@ -89,10 +92,6 @@ def test_configure_drops_what_the_old_config_built(context: ProviderContext) -> 
 @pytest.mark.parametrize("package", ["sentry_dsn_sync.sentry", "sentry_dsn_sync.vault"])
 def test_the_sentry_and_vault_libraries_keep_no_process_state_of_their_own(package: str) -> None:
     # Caches, registries and locks live in ProviderContext; constants are UPPER_CASE.
-    import importlib
-    import pkgutil
-    import weakref
-
     stateful = (dict, list, set, weakref.WeakKeyDictionary, weakref.WeakValueDictionary, type(threading.Lock()))
     root = importlib.import_module(package)
     found = []
