@@ -29,7 +29,7 @@ def banner(text: str) -> None:
 def main() -> int:
     shutil.rmtree(WORK_DIR, ignore_errors=True)
     project_dir = copy_project(WORK_DIR / "project")
-    shutil.copy2(REPO_ROOT / "stacks" / f"Pulumi.{STACK}.yaml", project_dir / "stacks")
+    shutil.copy2(REPO_ROOT / "examples" / "stacks" / f"Pulumi.{STACK}.yaml", project_dir / "stacks")
     simulator, sentry_url = start_simulator_process(SEED)
     try:
         with dev_server() as vault:

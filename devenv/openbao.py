@@ -39,6 +39,7 @@ __all__ = [
     "SealableOpenBaoServer",
     "bao_binary",
     "dev_server",
+    "dev_server_with_tls_listener",
     "free_port",
     "sealable_server",
     "wait_for_kv_v2",
@@ -194,21 +195,25 @@ def wait_for_kv_v2(server: OpenBaoServer, mount: str, *, namespace: str | None =
     raise RuntimeError(f"KV v2 mount {mount}/ at {server.address} did not finish upgrading:\n{server.log()}")
 
 
+def _dev_argv(token: str, port: int) -> list[str]:
+    return [
+        bao_binary(),
+        "server",
+        "-dev",
+        f"-dev-root-token-id={token}",
+        f"-dev-listen-address=127.0.0.1:{port}",
+        # Keep the dev server from writing the root token into the real ~/.vault-token.
+        "-dev-no-store-token",
+    ]
+
+
 @contextmanager
 def dev_server(*, tls: bool = False) -> Iterator[OpenBaoServer]:
     """Start `bao server -dev` (optionally `-dev-tls`) with a random root token; stop it on exit."""
     with tempfile.TemporaryDirectory(prefix="openbao-dev-") as tmp:
         port = free_port()
         token = f"root-{secrets.token_hex(12)}"
-        argv = [
-            bao_binary(),
-            "server",
-            "-dev",
-            f"-dev-root-token-id={token}",
-            f"-dev-listen-address=127.0.0.1:{port}",
-            # Keep the dev server from writing the root token into the real ~/.vault-token.
-            "-dev-no-store-token",
-        ]
+        argv = _dev_argv(token, port)
         ca_cert = None
         if tls:
             argv += ["-dev-tls", f"-dev-tls-cert-dir={tmp}"]
@@ -225,6 +230,42 @@ def dev_server(*, tls: bool = False) -> Iterator[OpenBaoServer]:
         try:
             _wait_until_healthy(server, want_active=True)
             yield server
+        finally:
+            _stop(server.process)
+
+
+_TLS_LISTENER = """\
+listener "tcp" {{
+  address       = "127.0.0.1:{port}"
+  tls_cert_file = "{cert}"
+  tls_key_file  = "{key}"
+}}
+"""
+
+
+@contextmanager
+def dev_server_with_tls_listener(*, cert_file: Path, key_file: Path) -> Iterator[tuple[OpenBaoServer, str]]:
+    """A dev server whose plain listener serves set-up, plus a TLS listener with the given certificate.
+
+    Yields the server (its `address` and `client()` use the plain listener) and
+    the https address of the TLS one. Unlike `-dev-tls`, the caller chooses the
+    certificate, so a test can give it names other than 127.0.0.1; the listener
+    asks for a client certificate, as Vault's listeners do by default, which is
+    what the `cert` auth method logs in with.
+    """
+    with tempfile.TemporaryDirectory(prefix="openbao-tls-") as tmp:
+        port, tls_port = free_port(), free_port()
+        token = f"root-{secrets.token_hex(12)}"
+        config_path = Path(tmp) / "tls-listener.hcl"
+        config_path.write_text(_TLS_LISTENER.format(port=tls_port, cert=cert_file, key=key_file))
+        argv = [*_dev_argv(token, port), f"-config={config_path}"]
+        log_path = Path(tmp) / "server.log"
+        server = OpenBaoServer(
+            address=f"http://127.0.0.1:{port}", root_token=token, process=_spawn(argv, log_path), log_path=log_path
+        )
+        try:
+            _wait_until_healthy(server, want_active=True)
+            yield server, f"https://127.0.0.1:{tls_port}"
         finally:
             _stop(server.process)
 

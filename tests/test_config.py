@@ -13,12 +13,14 @@ from pulumi.runtime.config import set_all_config
 from sentry_dsn_sync.config import (
     DEFAULT_PATH_TEMPLATE,
     AppRoleAuth,
+    CertAuth,
     JwtAuth,
     KubernetesAuth,
     ProjectSpec,
     Secret,
     Settings,
     TokenAuth,
+    UserpassAuth,
     decode_namespace,
     load_settings,
     parse_settings,
@@ -390,7 +392,8 @@ INVALID: list[tuple[str, dict[str, Any], dict[str, str] | None, list[str]]] = [
         "unknown auth method",
         {"vault": {"auth": {"method": "approel", "roleId": "sync"}}},
         None,
-        ["vault.auth.method: 'approel' is not one of token, approle, jwt, kubernetes", "did you mean 'approle'?"],
+        ["vault.auth.method: 'approel' is not one of token, approle, jwt, kubernetes, cert, userpass",
+         "did you mean 'approle'?"],
     ),
     (
         "approle without a roleId",
@@ -415,6 +418,54 @@ INVALID: list[tuple[str, dict[str, Any], dict[str, str] | None, list[str]]] = [
         {"vault": {"auth": {"method": "kubernetes"}}},
         None,
         ["vault.auth.role: missing", "the kubernetes method needs it"],
+    ),
+    (
+        "caPath that is not a directory",
+        {"vault": {"caPath": "/nonexistent/ca-dir"}},
+        None,
+        ["vault.caPath: '/nonexistent/ca-dir' is not a directory", "PEM CA certificates"],
+    ),
+    (
+        "VAULT_CAPATH that is not a directory",
+        {},
+        {**ENV, "VAULT_CAPATH": "/nonexistent/env-ca-dir"},
+        ["vault.caPath (from VAULT_CAPATH): '/nonexistent/env-ca-dir' is not a directory"],
+    ),
+    (
+        "clientCert that does not exist",
+        {"vault": {"clientCert": "/nonexistent/client.pem", "clientKey": __file__}},
+        None,
+        ["vault.clientCert: '/nonexistent/client.pem' does not exist", "PEM file"],
+    ),
+    (
+        "VAULT_CLIENT_CERT without VAULT_CLIENT_KEY",
+        {},
+        {**ENV, "VAULT_CLIENT_CERT": __file__},
+        ["vault.clientCert (from VAULT_CLIENT_CERT): set without vault.clientKey (or VAULT_CLIENT_KEY)"],
+    ),
+    (
+        "clientKey without clientCert",
+        {"vault": {"clientKey": __file__}},
+        None,
+        ["vault.clientKey: set without vault.clientCert (or VAULT_CLIENT_CERT)", "TLS needs both"],
+    ),
+    (
+        "cert login without a client certificate",
+        {"vault": {"auth": {"method": "cert", "name": "deploy"}}},
+        None,
+        ["vault.auth: the cert method logs in with the TLS client certificate", "VAULT_CLIENT_CERT"],
+    ),
+    (
+        "userpass without a username",
+        {"vault": {"auth": {"method": "userpass", "passwordEnv": "DEPLOY_PASSWORD"}}},
+        None,
+        ["vault.auth.username: missing", "the userpass method needs it"],
+    ),
+    (
+        "userpass password in plain text",
+        {"vault": {"auth": {"method": "userpass", "username": "deployer", "password": "hunter2"}}},
+        None,
+        ["vault.auth.password: stored in plain text", "pulumi config set --secret --path vault.auth.password"],
     ),
     (
         "team that is not a slug",
@@ -617,7 +668,56 @@ AUTH_SHAPES: list[tuple[str, dict[str, Any] | None, object]] = [
         {"method": "kubernetes", "role": "r", "tokenPath": "/tmp/token", "mount": "k8s-prod"},
         KubernetesAuth(role="r", token_path="/tmp/token", mount="k8s-prod"),
     ),
+    (
+        "userpass with a password from the default env var",
+        {"method": "userpass", "username": "deployer"},
+        UserpassAuth(username="deployer", password_env="VAULT_PASSWORD", mount="userpass"),
+    ),
+    (
+        "userpass with everything",
+        {"method": "userpass", "username": "d", "password": SECRET_ID, "passwordEnv": "DEPLOY_PW", "mount": "up"},
+        UserpassAuth(username="d", password=Secret(SECRET_ID), password_env="DEPLOY_PW", mount="up"),
+    ),
 ]
+
+
+def test_cert_login_parses_with_the_client_certificate_of_the_vault_settings(tmp_path: Path) -> None:
+    cert, key = tmp_path / "client.pem", tmp_path / "client-key.pem"
+    cert.write_text("cert")
+    key.write_text("key")
+    vault = {"auth": {"method": "cert", "name": "deploy", "mount": "tls"}, "clientCert": str(cert), "clientKey": str(key)}
+
+    settings = parse({**BASE, "vault": vault}).vault
+
+    assert settings.auth == CertAuth(name="deploy", mount="tls")
+    assert (settings.client_cert, settings.client_key) == (str(cert), str(key))
+
+
+def test_the_vault_cli_tls_variables_fill_their_config_keys(tmp_path: Path) -> None:
+    cert, key = tmp_path / "client.pem", tmp_path / "client-key.pem"
+    cert.write_text("cert")
+    key.write_text("key")
+    env = {
+        **ENV,
+        "VAULT_CAPATH": str(tmp_path),
+        "VAULT_CLIENT_CERT": str(cert),
+        "VAULT_CLIENT_KEY": str(key),
+        "VAULT_TLS_SERVER_NAME": "vault.internal",
+    }
+
+    vault = parse(BASE, env).vault
+
+    assert (vault.ca_path, vault.client_cert, vault.client_key, vault.tls_server_name) == (
+        str(tmp_path), str(cert), str(key), "vault.internal"
+    )
+
+
+def test_tls_config_keys_win_over_the_vault_cli_variables(tmp_path: Path) -> None:
+    env = {**ENV, "VAULT_CAPATH": "/nonexistent", "VAULT_TLS_SERVER_NAME": "from-env"}
+
+    vault = parse({**BASE, "vault": {"caPath": str(tmp_path), "tlsServerName": "from-config"}}, env).vault
+
+    assert (vault.ca_path, vault.tls_server_name) == (str(tmp_path), "from-config")
 
 
 @pytest.mark.parametrize(("auth", "expected"), [row[1:] for row in AUTH_SHAPES], ids=[row[0] for row in AUTH_SHAPES])

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +15,9 @@ import sentry_dsn_sync.errors
 from sentry_dsn_sync import config
 from sentry_dsn_sync.config import parse_settings
 from sentry_dsn_sync.errors import ConfigError
+from devenv.openbao import bao_binary
+from devenv.pulumi_cli import toolchain_bin
+from tests import doc_names
 from tests.test_config import BASE, ENV, INVALID
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -79,7 +85,7 @@ def test_env_fallbacks_in_the_reference_are_the_ones_the_code_reads() -> None:
 
 def test_every_environment_variable_the_code_reads_is_documented() -> None:
     listed = {unquote(row[0]) for row in REFERENCE["Environment variables"]}
-    read_by_code = set(config.ENV_FALLBACKS.values()) | {config.DEFAULT_SECRET_ID_ENV}
+    read_by_code = set(config.ENV_FALLBACKS.values()) | {config.DEFAULT_SECRET_ID_ENV, config.DEFAULT_PASSWORD_ENV}
     for module in COMPONENTS.rglob("*.py"):
         read_by_code |= set(re.findall(r'env(?:\.get\(|\[)"([A-Z][A-Z0-9_]+)"', module.read_text()))
     read_by_code.discard("HOME")  # where ~/.vault-token is, as every CLI does
@@ -93,6 +99,12 @@ def _parsed(**values: Any) -> Any:
 
 def _auth(**auth: Any) -> Any:
     return _parsed(vault={"auth": auth}).vault.auth
+
+
+def _cert_auth() -> Any:
+    # The cert method needs a client certificate; any existing file stands in for one here.
+    vault = {"auth": {"method": "cert"}, "clientCert": __file__, "clientKey": __file__}
+    return _parsed(vault=vault).vault.auth
 
 
 # What the code does when a key is left out, read from the settings it builds.
@@ -109,6 +121,9 @@ ACTUAL_DEFAULTS = {
     ("`method: jwt`", "mount"): lambda: _auth(method="jwt", role="r", jwtEnv="X").mount,
     ("`method: kubernetes`", "mount"): lambda: _auth(method="kubernetes", role="r").mount,
     ("`method: kubernetes`", "tokenPath"): lambda: _auth(method="kubernetes", role="r").token_path,
+    ("`method: userpass`", "passwordEnv"): lambda: _auth(method="userpass", username="u").password_env,
+    ("`method: userpass`", "mount"): lambda: _auth(method="userpass", username="u").mount,
+    ("`method: cert`", "mount"): lambda: _cert_auth().mount,
 }
 
 
@@ -123,7 +138,7 @@ def test_documented_defaults_are_what_the_code_uses(title: str, key: str) -> Non
     ("title", "key"),
     [("Top-level keys", "organization"), ("Top-level keys", "sentryToken"), ("Project objects", "slug"),
      ("`vault` keys", "address"), ("`method: approle`", "roleId"), ("`method: jwt`", "role"),
-     ("`method: kubernetes`", "role")],
+     ("`method: kubernetes`", "role"), ("`method: userpass`", "username")],
 )
 def test_keys_documented_as_required_are_refused_when_missing(title: str, key: str) -> None:
     row = next(row for row in REFERENCE[title] if unquote(row[0]) == key)
@@ -183,3 +198,163 @@ def test_every_config_problem_message_is_explained_in_troubleshooting(
     for line in str(caught.value).splitlines()[1:]:
         problem = line.removeprefix("  - ")
         assert any(pattern.match(problem) for pattern in CONFIG_PATTERNS), f"undocumented: {problem}"
+
+
+# -- every name in README and docs/ exists -------------------------------------------------------
+
+# Variables the docs name that another program reads, and which one.
+READ_BY_OTHERS = {
+    "HTTPS_PROXY": "requests, asked for Vault's proxy in vault/client.py (get_environ_proxies)",
+    "HTTP_PROXY": "requests, as HTTPS_PROXY",
+    "NO_PROXY": "requests, as HTTPS_PROXY",
+    "SSL_CERT_FILE": "Python's ssl module, for the Sentry client's TLS",
+    "PULUMI_SKIP_CHECKPOINTS": "the pulumi CLI (the benchmark sets it too)",
+}
+# Where else a variable may be named: the config that points at it (jwtEnv) and the pipelines that set it.
+CODE_FILES = [
+    *COMPONENTS.rglob("*.py"),
+    *(COMPONENTS.parents[1] / "devenv").glob("*.py"),
+    *(COMPONENTS.parents[1] / "scripts").glob("*.sh"),
+    *(COMPONENTS.parents[1] / "examples" / "stacks").glob("*.yaml"),
+    *(DOCS / "pipelines").glob("*.yml"),
+]
+
+
+def test_every_config_key_the_docs_name_is_one_the_settings_code_reads() -> None:
+    named = doc_names.config_key_paths() + doc_names.config_yaml_keys()
+    assert len(named) > 20, "the extraction finds the docs' keys"
+
+    unknown = [f"{n.text} ({n.where})" for n in named if not doc_names.is_known_key(n.text)]
+
+    assert unknown == []
+
+
+def test_every_environment_variable_the_docs_name_is_read_by_the_code_or_named_by_its_reader() -> None:
+    code = "\n".join(path.read_text() for path in CODE_FILES)
+
+    unread = sorted(
+        {f"{n.text} ({n.where})" for n in doc_names.environment_variables() if n.text not in code and n.text not in READ_BY_OTHERS}
+    )
+
+    assert unread == []
+
+
+def test_every_make_target_the_docs_name_exists() -> None:
+    makefile = (COMPONENTS.parents[1] / "Makefile").read_text()
+    targets = set(re.findall(r"^([a-z][\w-]*):", makefile, re.M))
+
+    named = {doc_names.words(c.text)[1] for c in doc_names.commands() if c.text.startswith("make ")}
+
+    assert named and named <= targets
+
+
+def test_every_python_module_the_docs_run_exists() -> None:
+    import importlib.util
+
+    named = {doc_names.words(c.text)[2] for c in doc_names.commands() if c.text.startswith("python -m ")}
+
+    assert named and all(importlib.util.find_spec(module) for module in named), named
+
+
+def _cli_help(argv: list[str]) -> str:
+    return _help_page(tuple(argv))
+
+
+@functools.cache
+def _help_page(argv: tuple[str, ...]) -> str:
+    done = subprocess.run([*argv, "--help" if "pulumi" in argv[0] else "-h"], capture_output=True, text=True, timeout=60)
+    return done.stdout + done.stderr
+
+
+def _subcommands(help_text: str) -> set[str]:
+    """The subcommands a help page lists (pulumi: "Available Commands:", bao: "...commands:"/"Subcommands:")."""
+    names: set[str] = set()
+    for section in re.findall(r"(?:Available Commands|[Cc]ommands|Subcommands):\n((?:[ \t]+\S.*\n)+)", help_text):
+        names |= {line.split()[0] for line in section.splitlines()}
+    return names
+
+
+def _check_command(binary: str, command: str) -> list[str]:
+    """What in `command` the CLI does not know: a subcommand or a flag, as its own help pages say."""
+    argv, problems = [binary], []
+    help_text = _cli_help(argv)
+    rest = doc_names.words(command)[1:]
+    while rest and not rest[0].startswith(("-", "<")) and _subcommands(help_text):
+        word = rest.pop(0)
+        candidate = _cli_help([*argv, word])
+        # Listed, or an alias of one (pulumi lists `config remove`, the docs may say `config rm`).
+        if word not in _subcommands(help_text) and not re.search(rf"Aliases:\n.*\b{re.escape(word)}\b", candidate):
+            problems.append(f"{command}: {_shown(argv)} has no subcommand {word!r}")
+            break
+        argv.append(word)
+        help_text = candidate
+    for flag in (w.split("=", 1)[0] for w in rest if w.startswith("-") and len(w) > 1):
+        if not re.search(rf"(^|[\s,]){re.escape(flag)}([\s=,]|$)", help_text, re.M):
+            problems.append(f"{command}: {_shown(argv)} has no flag {flag}")
+    return problems
+
+
+@pytest.mark.e2e
+def test_every_pulumi_command_and_flag_the_docs_name_exists_in_the_pulumi_cli() -> None:
+    pulumi = str(toolchain_bin() / "pulumi")
+    named = sorted({c.text for c in doc_names.commands() if c.text.startswith("pulumi ")})
+    assert len(named) > 10
+
+    assert [problem for command in named for problem in _check_command(pulumi, command)] == []
+
+
+def test_every_vault_command_the_docs_name_is_one_the_vault_cli_and_bao_know() -> None:
+    named = sorted({c.text for c in doc_names.commands() if c.text.startswith(("vault ", "bao "))})
+    assert len(named) > 5
+
+    # OpenBao's `bao` takes the `vault` CLI's commands and flags unchanged.
+    assert [problem for command in named for problem in _check_command(bao_binary(), command)] == []
+
+
+def test_every_sentry_dsn_sync_command_the_docs_name_is_one_its_cli_knows() -> None:
+    cli = [sys.executable, "-m", "sentry_dsn_sync.report"]
+    named = {c.text for c in doc_names.commands() if c.text.startswith("sentry-dsn-sync ")}
+    assert named
+    help_text = _cli_help(cli)
+
+    flags = {w.split("=", 1)[0] for c in named for w in doc_names.words(c)[1:] if w.startswith("--")}
+    subcommands = {doc_names.words(c)[1] for c in named} - flags
+
+    assert subcommands <= {"report"}
+    assert [flag for flag in sorted(flags) if flag not in help_text] == []
+
+
+def _shown(argv: list[str]) -> str:
+    return " ".join([Path(argv[0]).name, *argv[1:]])
+
+
+def test_the_pipelines_readme_reference_and_prod_example_use_one_jwt_role_mount_and_token_variable() -> None:
+    import yaml
+
+    root = COMPONENTS.parents[1]
+    prod = yaml.safe_load((root / "examples" / "stacks" / "Pulumi.prod.yaml").read_text())
+    auth = prod["config"]["sentry-dsn-sync:vault"]["auth"]
+    readme = (root / "README.md").read_text()
+    pipelines = readme.split("## Pipelines", 1)[1].split("\n## ", 1)[0]
+    reference_example = (DOCS / "configuration.md").read_text().split("### `method: jwt`", 1)[1].split("\n### ", 1)[0]
+
+    assert f"{{method: jwt, role: {auth['role']}, jwtEnv: {auth['jwtEnv']}}}" in " ".join(pipelines.split())
+    assert "vault auth enable jwt" in pipelines and auth["mount"] == "jwt", "README enables JWT auth at its default mount"
+    assert f"auth/{auth['mount']}/role/{auth['role']}" in pipelines
+    assert f"role: {auth['role']}" in reference_example and f"jwtEnv: {auth['jwtEnv']}" in reference_example
+    assert f"mount: {auth['mount']}" in reference_example
+    for pipeline in (DOCS / "pipelines").glob("*.yml"):
+        text = pipeline.read_text()
+        assert auth["jwtEnv"] in text, pipeline.name
+        assert set(re.findall(r"\brole: ([\w-]+)", text)) <= {auth["role"]}, pipeline.name
+
+
+def test_every_relative_link_in_readme_and_docs_points_at_a_file_of_the_checkout() -> None:
+    broken = [
+        f"{path.relative_to(doc_names.REPO_ROOT)} -> {target}"
+        for path in doc_names.DOC_FILES
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", path.read_text())
+        if "://" not in target and not (path.parent / target).exists()
+    ]
+
+    assert broken == []

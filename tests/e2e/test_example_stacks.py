@@ -1,4 +1,4 @@
-"""The example stacks in stacks/ pass `pulumi preview` as written, with only the server addresses made local.
+"""The example stacks in examples/stacks/ pass `pulumi preview` as written, with only the server addresses made local.
 
 Each test copies a stack file into a throwaway project under the stack's own
 name and points just the URLs at the Sentry simulator and OpenBao; everything
@@ -29,17 +29,18 @@ from tests.e2e.conftest import sentry_keys
 pytestmark = pytest.mark.e2e
 
 NAMESPACE = "sentry-dsn-sync"
+EXAMPLES = REPO_ROOT / "examples" / "stacks"
 
 
 def stack_config(stack: str) -> dict[str, Any]:
     """The example's config, as its YAML says, without the namespace prefix."""
-    document = yaml.safe_load((REPO_ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())
+    document = yaml.safe_load((EXAMPLES / f"Pulumi.{stack}.yaml").read_text())
     return {key.removeprefix(f"{NAMESPACE}:"): value for key, value in document["config"].items()}
 
 
 def use_example_stack(project: PulumiProject, stack: str) -> None:
     """Init `stack` with the example file in place, as a user who copied it would."""
-    shutil.copy(REPO_ROOT / "stacks" / f"Pulumi.{stack}.yaml", project.project_dir / "stacks" / f"Pulumi.{stack}.yaml")
+    shutil.copy(EXAMPLES / f"Pulumi.{stack}.yaml", project.project_dir / "stacks" / f"Pulumi.{stack}.yaml")
     project.init_stack(stack)
 
 

@@ -83,7 +83,7 @@ def test_token_file_in_home_is_used_when_nothing_else_is_set(
 
 
 def test_no_token_anywhere_says_how_to_provide_one(make_settings: MakeSettings, home: Path) -> None:
-    with pytest.raises(VaultAuthError, match=r"no Vault token: set VAULT_TOKEN, run `bao login`"):
+    with pytest.raises(VaultAuthError, match=r"no Vault token: set VAULT_TOKEN, run `vault login`"):
         connect(make_settings(), env={"HOME": str(home)})
 
 
@@ -172,7 +172,7 @@ def test_login_on_an_auth_mount_that_does_not_exist_names_the_mount(
     role_id, secret_id = approle
     settings = make_settings(auth=AppRoleAuth(role_id=role_id, secret_id=Secret(secret_id), mount="approle"))
 
-    with pytest.raises(VaultAuthError, match=r"no auth method is enabled at `auth/approle/` \(bao auth enable -path=approle") as caught:
+    with pytest.raises(VaultAuthError, match=r"no auth method is enabled at `auth/approle/` \(`vault auth enable -path=approle") as caught:
         connect(settings, env={})
 
     assert_no_leak(caught.value, secret_id)

@@ -245,7 +245,7 @@ def test_sealed_vault_is_named_with_how_to_unseal_and_publish_converges_after_un
         store.publish("sentry/acme/web", FIELDS)
         server.seal()
 
-        with pytest.raises(VaultSealedError, match=r"is sealed; unseal it \(bao operator unseal\) and re-run"):
+        with pytest.raises(VaultSealedError, match=r"is sealed; unseal it \(`vault operator unseal`\) and re-run"):
             store.publish("sentry/acme/web", {**FIELDS, "key_id": "k2"})
         with pytest.raises(VaultSealedError, match=rf"Vault at {server.address} is sealed") as caught:
             connect(settings, env=env)

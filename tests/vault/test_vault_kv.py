@@ -380,7 +380,7 @@ def test_kv_version_1_configured_on_a_kv2_mount_names_the_real_version(root: hva
 
 
 def test_missing_mount_is_named_with_how_to_enable_it(root: hvac.Client, path: str) -> None:
-    with pytest.raises(VaultMountError, match=r"no secrets engine is mounted at `nowhere/`.*bao secrets enable"):
+    with pytest.raises(VaultMountError, match=r"no secrets engine is mounted at `nowhere/`.*`vault secrets enable"):
         KvStore(root, mount="nowhere", kv_version=2).publish(path, FIELDS)
 
 

@@ -37,7 +37,9 @@ from sentry_dsn_sync.config._settings import (
     PROJECT_KEYS,
     TOP_LEVEL_KEYS,
     VAULT_KEYS,
+    DEFAULT_PASSWORD_ENV,
     AppRoleAuth,
+    CertAuth,
     JwtAuth,
     KubernetesAuth,
     OnDelete,
@@ -45,6 +47,7 @@ from sentry_dsn_sync.config._settings import (
     Secret,
     Settings,
     TokenAuth,
+    UserpassAuth,
     VaultAuth,
     VaultSettings,
     render_vault_path,
@@ -100,6 +103,9 @@ def parse_settings(
     Raises :class:`ConfigError` listing every problem found.
     """
     problems = _Problems()
+    # Pulumi.yaml declares the text keys with an empty default, so that Pulumi
+    # does not demand them: empty means unset, and the environment fallback applies.
+    values = {key: value for key, value in values.items() if value != ""}
     _reject_unknown(values, TOP_LEVEL_KEYS, "", problems)
 
     organization = _parse_organization(values, env, problems)
@@ -133,8 +139,18 @@ def parse_settings(
 
 # Given values that say how to reach Sentry and Vault; the others travel as each resource's own inputs.
 _CONNECTION_KEYS = ("sentryUrl", "sentryTokenEnv")
-_VAULT_CONNECTION_KEYS = ("address", "namespace", "caCert", "skipVerify", "auth")
-_CREDENTIAL_KEYS = {"": ("sentryToken",), "vault.auth.": ("token", "secretId", "jwt")}
+_VAULT_CONNECTION_KEYS = (
+    "address",
+    "namespace",
+    "caCert",
+    "caPath",
+    "clientCert",
+    "clientKey",
+    "tlsServerName",
+    "skipVerify",
+    "auth",
+)
+_CREDENTIAL_KEYS = {"": ("sentryToken",), "vault.auth.": ("token", "secretId", "jwt", "password")}
 
 
 def _connection(values: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
@@ -514,14 +530,26 @@ def _parse_vault(raw: Any, env: Mapping[str, str], problems: _Problems, *, encry
     _reject_unknown(raw, VAULT_KEYS, "vault.", problems)
     namespace = _sourced(raw, "namespace", "vault.", env, problems)
     ca_cert = _parse_ca_cert(raw, env, problems)
+    client_cert, client_key = _parse_client_cert(raw, env, problems)
+    tls_server_name = _sourced(raw, "tlsServerName", "vault.", env, problems)
+    auth = _parse_auth(raw.get("auth"), problems, encrypted=encrypted)
+    if isinstance(auth, CertAuth) and client_cert is None and "clientCert" not in raw:
+        problems.add(
+            "vault.auth: the cert method logs in with the TLS client certificate; set vault.clientCert and "
+            "vault.clientKey (or VAULT_CLIENT_CERT and VAULT_CLIENT_KEY)"
+        )
     return VaultSettings(
         address=_parse_vault_address(raw, env, problems),
         namespace=namespace.value.strip("/") if namespace else None,
         mount=_parse_mount(raw, problems),
         kv_version=_parse_kv_version(raw, problems),
         path_template=_parse_template(raw, problems),
-        auth=_parse_auth(raw.get("auth"), problems, encrypted=encrypted),
+        auth=auth,
         ca_cert=ca_cert,
+        ca_path=_parse_ca_path(raw, env, problems),
+        client_cert=client_cert,
+        client_key=client_key,
+        tls_server_name=tls_server_name.value if tls_server_name else None,
         skip_verify=_parse_skip_verify(raw, env, problems),
         on_delete=_parse_on_delete(raw, problems),
     )
@@ -580,6 +608,35 @@ def _parse_ca_cert(raw: Mapping[str, Any], env: Mapping[str, str], problems: _Pr
         problems.add(f"{ca_cert.name}: {ca_cert.value!r} does not exist; give the path of a PEM CA bundle")
         return None
     return ca_cert.value
+
+
+def _parse_ca_path(raw: Mapping[str, Any], env: Mapping[str, str], problems: _Problems) -> str | None:
+    ca_path = _sourced(raw, "caPath", "vault.", env, problems)
+    if ca_path is None:
+        return None
+    if not os.path.isdir(ca_path.value):
+        problems.add(f"{ca_path.name}: {ca_path.value!r} is not a directory; give a directory of PEM CA certificates")
+        return None
+    return ca_path.value
+
+
+def _parse_client_cert(
+    raw: Mapping[str, Any], env: Mapping[str, str], problems: _Problems
+) -> tuple[str | None, str | None]:
+    """The client certificate and its key, as file paths: both or neither, as TLS needs them."""
+    cert = _sourced(raw, "clientCert", "vault.", env, problems)
+    key = _sourced(raw, "clientKey", "vault.", env, problems)
+    for given in (cert, key):
+        if given is not None and not os.path.isfile(given.value):
+            problems.add(f"{given.name}: {given.value!r} does not exist; give the path of a PEM file")
+            return None, None
+    if cert is not None and key is not None:
+        return cert.value, key.value
+    if cert is not None:
+        problems.add(f"{cert.name}: set without vault.clientKey (or VAULT_CLIENT_KEY); TLS needs both")
+    if key is not None:
+        problems.add(f"{key.name}: set without vault.clientCert (or VAULT_CLIENT_CERT); TLS needs both")
+    return None, None
 
 
 def _parse_skip_verify(raw: Mapping[str, Any], env: Mapping[str, str], problems: _Problems) -> bool:
@@ -665,6 +722,15 @@ def _parse_auth(raw: Any, problems: _Problems, *, encrypted: bool) -> VaultAuth:
             token_path=_string(raw, "tokenPath", where, problems) or KUBERNETES_TOKEN_PATH,
             mount=mount or "kubernetes",
         )
+    if method == "cert":
+        return CertAuth(name=_string(raw, "name", where, problems), mount=mount or "cert")
+    if method == "userpass":
+        return UserpassAuth(
+            username=_required(raw, "username", method, problems),
+            password=_credential(raw, "password", problems, encrypted=encrypted),
+            password_env=_string(raw, "passwordEnv", where, problems) or DEFAULT_PASSWORD_ENV,
+            mount=mount or "userpass",
+        )
     if method == "approle":
         return AppRoleAuth(
             role_id=_required(raw, "roleId", method, problems),
@@ -677,7 +743,7 @@ def _parse_auth(raw: Any, problems: _Problems, *, encrypted: bool) -> VaultAuth:
     if jwt is None and jwt_env is None and "jwt" not in raw and "jwtEnv" not in raw:
         problems.add(
             "vault.auth: the jwt method needs `jwtEnv` (the environment variable holding the token, "
-            "e.g. CI_JOB_JWT_V2) or `jwt` set with `pulumi config set --secret --path vault.auth.jwt`"
+            "e.g. VAULT_JWT) or `jwt` set with `pulumi config set --secret --path vault.auth.jwt`"
         )
     return JwtAuth(role=_required(raw, "role", method, problems), jwt=jwt, jwt_env=jwt_env, mount=mount or "jwt")
 

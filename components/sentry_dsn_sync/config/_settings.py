@@ -15,6 +15,7 @@ __all__ = [
     "DEFAULT_KV_VERSION",
     "DEFAULT_MOUNT",
     "DEFAULT_ON_DELETE",
+    "DEFAULT_PASSWORD_ENV",
     "DEFAULT_PATH_TEMPLATE",
     "DEFAULT_SECRET_ID_ENV",
     "DEFAULT_SENTRY_URL",
@@ -27,6 +28,7 @@ __all__ = [
     "TOP_LEVEL_KEYS",
     "VAULT_KEYS",
     "AppRoleAuth",
+    "CertAuth",
     "JwtAuth",
     "KubernetesAuth",
     "OnDelete",
@@ -34,6 +36,7 @@ __all__ = [
     "Secret",
     "Settings",
     "TokenAuth",
+    "UserpassAuth",
     "VaultAuth",
     "VaultSettings",
     "render_vault_path",
@@ -45,6 +48,7 @@ DEFAULT_MOUNT = "secret"
 DEFAULT_KV_VERSION: Literal[1, 2] = 2
 DEFAULT_PATH_TEMPLATE = "sentry/{organization}/{project}"
 DEFAULT_SECRET_ID_ENV = "VAULT_SECRET_ID"
+DEFAULT_PASSWORD_ENV = "VAULT_PASSWORD"
 PATH_PLACEHOLDERS = ("organization", "project", "stack")
 KUBERNETES_TOKEN_PATH = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 
@@ -88,6 +92,10 @@ VAULT_KEYS = (
     "pathTemplate",
     "auth",
     "caCert",
+    "caPath",
+    "clientCert",
+    "clientKey",
+    "tlsServerName",
     "skipVerify",
     "onDelete",
 )
@@ -96,6 +104,8 @@ AUTH_KEYS = {
     "approle": ("method", "roleId", "secretId", "secretIdEnv", "mount"),
     "jwt": ("method", "role", "jwt", "jwtEnv", "mount"),
     "kubernetes": ("method", "role", "tokenPath", "mount"),
+    "cert": ("method", "name", "mount"),
+    "userpass": ("method", "username", "password", "passwordEnv", "mount"),
 }
 
 # Config key -> the environment variable read when the key is not set; the
@@ -107,6 +117,10 @@ ENV_FALLBACKS = {
     "vault.address": "VAULT_ADDR",
     "vault.namespace": "VAULT_NAMESPACE",
     "vault.caCert": "VAULT_CACERT",
+    "vault.caPath": "VAULT_CAPATH",
+    "vault.clientCert": "VAULT_CLIENT_CERT",
+    "vault.clientKey": "VAULT_CLIENT_KEY",
+    "vault.tlsServerName": "VAULT_TLS_SERVER_NAME",
     "vault.skipVerify": "VAULT_SKIP_VERIFY",
 }
 
@@ -183,7 +197,25 @@ class KubernetesAuth:
     method: Literal["kubernetes"] = "kubernetes"
 
 
-VaultAuth = TokenAuth | AppRoleAuth | JwtAuth | KubernetesAuth
+@dataclass(frozen=True)
+class CertAuth:
+    """TLS certificate login: the client certificate is `VaultSettings.client_cert`, sent on every request."""
+
+    name: str | None = None
+    mount: str = "cert"
+    method: Literal["cert"] = "cert"
+
+
+@dataclass(frozen=True)
+class UserpassAuth:
+    username: str
+    password: Secret | None = None
+    password_env: str = DEFAULT_PASSWORD_ENV
+    mount: str = "userpass"
+    method: Literal["userpass"] = "userpass"
+
+
+VaultAuth = TokenAuth | AppRoleAuth | JwtAuth | KubernetesAuth | CertAuth | UserpassAuth
 
 
 @dataclass(frozen=True)
@@ -195,6 +227,12 @@ class VaultSettings:
     path_template: str = DEFAULT_PATH_TEMPLATE
     auth: VaultAuth = field(default_factory=TokenAuth)
     ca_cert: str | None = None
+    # The TLS settings the Vault CLI reads from VAULT_CAPATH, VAULT_CLIENT_CERT,
+    # VAULT_CLIENT_KEY and VAULT_TLS_SERVER_NAME.
+    ca_path: str | None = None
+    client_cert: str | None = None
+    client_key: str | None = None
+    tls_server_name: str | None = None
     skip_verify: bool = False
     on_delete: OnDelete = DEFAULT_ON_DELETE
 

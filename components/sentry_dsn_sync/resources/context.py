@@ -22,6 +22,7 @@ waits for.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
@@ -37,6 +38,7 @@ from sentry_dsn_sync.config import (
     parse_settings,
     parse_vault_settings,
 )
+from sentry_dsn_sync.resources import engine_log
 from sentry_dsn_sync.resources.invocation_cache import InvocationCache, pulumi_invocation_id
 from sentry_dsn_sync.resources.read_ahead import ReadAhead
 
@@ -87,6 +89,7 @@ class ProviderContext:
 
     def configure(self, raw_config: Mapping[str, Any]) -> None:
         """Take a new stack config; everything built from the old one is dropped."""
+        engine_log.install()
         self.close()
         with self._lock:
             self._raw_config = dict(raw_config)
@@ -245,10 +248,11 @@ def _connection_key(connection: Connection | None) -> str | None:
 
 
 def announce_wait(message: str) -> None:
-    """A long wait for Sentry, in `pulumi up`'s output: a 60-second pause must not look like a hang."""
-    import pulumi
+    """A long wait for Sentry, in `pulumi up`'s output: a 60-second pause must not look like a hang.
 
-    pulumi.log.info(f"sentry-dsn-sync: {message}")
+    Logged like the Vault client's waits, so both reach the engine the same way (see `engine_log`).
+    """
+    logging.getLogger("sentry_dsn_sync.sentry").info(f"sentry-dsn-sync: {message}")
 
 
 provider_context = ProviderContext()

@@ -24,6 +24,7 @@ the value written to Vault is, by construction, the one the preview showed.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -67,6 +68,7 @@ __all__ = [
     "published_fields",
 ]
 
+_log = logging.getLogger(__name__)
 MANAGED_BY = "sentry-dsn-sync"
 # The fields this tool owns in every Vault secret, plus one `dsn_<form>` field per
 # DSN form the project publishes (`dsnForms`); everything else there is someone else's.
@@ -195,11 +197,15 @@ class ProjectDsnProvider(ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         _refuse_sentry_problem(props)
+        _log.debug("publishing %s's DSN (key %s) at %s/%s", props["project_slug"], props["key_id"],
+                   props["vault_mount"], props["vault_path"])
         _publish(props)
         return CreateResult(id_=f"{props['vault_mount']}/{props['vault_path']}", outs=_outputs(props))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         _refuse_sentry_problem(news)
+        _log.debug("publishing %s's DSN (key %s) at %s/%s", news["project_slug"], news["key_id"],
+                   news["vault_mount"], news["vault_path"])
         # A form no longer chosen leaves the secret: only its own field, and only one this tool wrote.
         dropped = [field for field in published_fields(olds) if field not in published_fields(news)]
         _publish(news, remove=dropped)
@@ -247,7 +253,7 @@ def _published_values(catalog: OrganizationCatalog, inputs: dict[str, Any]) -> d
     )
     warning = choice.warning()
     if warning:
-        pulumi.log.warn(warning)
+        _log.warning(warning)
     key = choice.key
     check_public_dsn(
         key.public_dsn, key_id=key.id, public_key=key.public_key, project_id=project.id, project=project.slug

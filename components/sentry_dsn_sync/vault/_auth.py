@@ -9,20 +9,34 @@ showing it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import quote
 
 import hvac
 
-from sentry_dsn_sync.config import AppRoleAuth, JwtAuth, KubernetesAuth, TokenAuth, VaultAuth
+from sentry_dsn_sync.config import (
+    AppRoleAuth,
+    CertAuth,
+    JwtAuth,
+    KubernetesAuth,
+    Secret,
+    TokenAuth,
+    UserpassAuth,
+    VaultAuth,
+)
 from sentry_dsn_sync.errors import VaultAuthError
 from sentry_dsn_sync.vault._errors import CallSite, vault_errors
 
 __all__ = ["login"]
 
+_log = logging.getLogger(__name__)
+
 
 def login(client: hvac.Client, auth: VaultAuth, *, env: Mapping[str, str], site: CallSite) -> None:
     """Give `client` a working token, or raise :class:`VaultAuthError` saying what to fix."""
+    _log.debug("logging in to Vault at %s with the %s auth method", site.address, auth.method)
     if isinstance(auth, TokenAuth):
         _token(client, auth, env=env, site=site)
     elif isinstance(auth, AppRoleAuth):
@@ -31,7 +45,11 @@ def login(client: hvac.Client, auth: VaultAuth, *, env: Mapping[str, str], site:
         _jwt(client, auth, env=env, site=site)
     elif isinstance(auth, KubernetesAuth):
         _kubernetes(client, auth, site=site)
-    else:  # pragma: no cover - config.py only builds the four above
+    elif isinstance(auth, CertAuth):
+        _cert(client, auth, site=site)
+    elif isinstance(auth, UserpassAuth):
+        _userpass(client, auth, env=env, site=site)
+    else:  # pragma: no cover - config.py only builds the six above
         raise VaultAuthError(f"unsupported Vault auth method {auth!r}")
 
 
@@ -73,22 +91,16 @@ def _find_token(auth: TokenAuth, env: Mapping[str, str]) -> tuple[str, str]:
         if token:
             return token, f"token file {token_file}"
     raise VaultAuthError(
-        "no Vault token: set VAULT_TOKEN, run `bao login` (writes ~/.vault-token), "
-        "or configure vault.auth with approle, jwt or kubernetes"
+        "no Vault token: set VAULT_TOKEN, run `vault login` (writes ~/.vault-token), "
+        "or configure vault.auth with approle, jwt, kubernetes, cert or userpass"
     )
 
 
 def _approle(client: hvac.Client, auth: AppRoleAuth, *, env: Mapping[str, str], site: CallSite) -> None:
     """`POST auth/<mount>/login` with role_id and a secret_id from config or the named env var."""
-    if auth.secret_id is not None:
-        secret_id, source = auth.secret_id.reveal(), "config 'vault.auth.secretId'"
-    elif env.get(auth.secret_id_env):
-        secret_id, source = env[auth.secret_id_env], f"environment variable {auth.secret_id_env}"
-    else:
-        raise VaultAuthError(
-            f"AppRole login needs a secret_id: set vault.auth.secretId (as a secret) "
-            f"or the environment variable {auth.secret_id_env}"
-        )
+    secret_id, source = _configured_or_env(
+        auth.secret_id, "secretId", env, auth.secret_id_env, missing="AppRole login needs a secret_id"
+    )
     login_site = _login_site(site, auth.mount, f"AppRole role_id {auth.role_id!r} with the secret_id from {source}")
     with vault_errors(login_site, redact=(secret_id,)):
         client.auth.approle.login(role_id=auth.role_id, secret_id=secret_id, mount_point=auth.mount)
@@ -120,6 +132,36 @@ def _kubernetes(client: hvac.Client, auth: KubernetesAuth, *, site: CallSite) ->
     source = f"Kubernetes role {auth.role!r} with the service-account token {auth.token_path}"
     with vault_errors(_login_site(site, auth.mount, source), redact=(token,)):
         client.auth.kubernetes.login(role=auth.role, jwt=token, mount_point=auth.mount)
+
+
+def _cert(client: hvac.Client, auth: CertAuth, *, site: CallSite) -> None:
+    """`POST auth/<mount>/login` over TLS with the client certificate the client already presents."""
+    role = f"certificate role {auth.name!r}" if auth.name else "any matching certificate role"
+    source = f"the TLS client certificate (vault.clientCert / VAULT_CLIENT_CERT) for {role}"
+    with vault_errors(_login_site(site, auth.mount, source)):
+        client.adapter.login(f"/v1/auth/{quote(auth.mount)}/login", json={"name": auth.name} if auth.name else {})
+
+
+def _userpass(client: hvac.Client, auth: UserpassAuth, *, env: Mapping[str, str], site: CallSite) -> None:
+    """`POST auth/<mount>/login/<username>` with a password from config or the named env var."""
+    missing = f"userpass login for {auth.username!r} needs a password"
+    password, source = _configured_or_env(auth.password, "password", env, auth.password_env, missing=missing)
+    login_site = _login_site(site, auth.mount, f"userpass user {auth.username!r} with the password from {source}")
+    with vault_errors(login_site, redact=(password,)):
+        client.adapter.login(
+            f"/v1/auth/{quote(auth.mount)}/login/{quote(auth.username, safe='')}", json={"password": password}
+        )
+
+
+def _configured_or_env(
+    configured: Secret | None, key: str, env: Mapping[str, str], env_name: str, *, missing: str
+) -> tuple[str, str]:
+    """A credential from `vault.auth.<key>`, else from the variable `env_name`, and where it came from."""
+    if configured is not None:
+        return configured.reveal(), f"config 'vault.auth.{key}'"
+    if env.get(env_name):
+        return env[env_name], f"environment variable {env_name}"
+    raise VaultAuthError(f"{missing}: set vault.auth.{key} (as a secret) or the environment variable {env_name}")
 
 
 def _login_site(site: CallSite, mount: str, source: str) -> CallSite:

@@ -77,7 +77,7 @@ def translate(
     if isinstance(exc, hvac.exceptions.VaultDown):
         if "sealed" in detail.lower():
             return VaultSealedError(
-                f"Vault at {site.address} is sealed; unseal it (bao operator unseal) and re-run", path=site.path
+                f"Vault at {site.address} is sealed; unseal it (`vault operator unseal`) and re-run", path=site.path
             )
         return VaultSealedError(
             f"Vault at {site.address} cannot serve requests (503: {detail}); "
@@ -86,7 +86,7 @@ def translate(
         )
     if isinstance(exc, hvac.exceptions.VaultNotInitialized):
         return VaultUnavailableError(
-            f"Vault at {site.address} is not initialised; run `bao operator init` first", path=site.path
+            f"Vault at {site.address} is not initialised; run `vault operator init` first", path=site.path
         )
     if "Upgrading from non-versioned to versioned data" in detail:
         return VaultUnavailableError(
@@ -107,7 +107,7 @@ def translate(
         return VaultAuthError(
             f"Vault at {site.address} refused the login at `{site.path}`{_ns(site)} (permission denied): "
             f"it did not accept the {site.credential_source}, or no auth method is enabled at "
-            f"`auth/{mount}/` (bao auth enable -path={mount} <method>); fix vault.auth",
+            f"`auth/{mount}/` (`vault auth enable -path={mount} <method>`); fix vault.auth",
             path=site.path,
         )
     if not site.capability and isinstance(
@@ -127,13 +127,13 @@ def translate(
             mount = site.path.removeprefix("auth/").removesuffix("/login")
             return VaultAuthError(
                 f"no auth method is enabled at `auth/{mount}/`{where}; enable it "
-                f"(bao auth enable -path={mount} <method>) or fix vault.auth.mount",
+                f"(`vault auth enable -path={mount} <method>`) or fix vault.auth.mount",
                 path=site.path,
             )
         mount = site.path.split("/", 1)[0]
         return VaultMountError(
             f"no secrets engine is mounted at `{mount}/`{where}; enable one "
-            f"(bao secrets enable -path={mount} kv-v2) or fix vault.mount",
+            f"(`vault secrets enable -path={mount} kv-v2`) or fix vault.mount",
             path=site.path,
         )
     if isinstance(exc, _TRANSIENT):
@@ -150,12 +150,18 @@ def _transport_error(exc: requests.exceptions.RequestException, site: CallSite) 
     # SSLError is a ConnectionError, so it must be recognised first.
     if isinstance(exc, requests.exceptions.SSLError):
         reason = _ssl_reason(exc)
-        return VaultTLSError(
-            f"TLS handshake with Vault at {site.address} failed ({reason}); point vault.caCert "
-            "(or VAULT_CACERT) at the CA bundle that signed the server's certificate, "
-            "or use http:// if the server does not speak TLS",
-            path=site.path,
-        )
+        if reason == "hostname mismatch":
+            fix = (
+                "the server's certificate does not name this host; set vault.tlsServerName "
+                "(or VAULT_TLS_SERVER_NAME) to a name it carries, or use that name in vault.address"
+            )
+        else:
+            fix = (
+                "point vault.caCert (or VAULT_CACERT) at the CA bundle that signed the server's certificate, "
+                "or vault.caPath (or VAULT_CAPATH) at a directory of CA certificates, "
+                "or use http:// if the server does not speak TLS"
+            )
+        return VaultTLSError(f"TLS handshake with Vault at {site.address} failed ({reason}); {fix}", path=site.path)
     if isinstance(exc, requests.exceptions.Timeout):
         return VaultUnavailableError(
             f"Vault at {site.address} did not answer in time; check vault.address / VAULT_ADDR "
@@ -196,6 +202,9 @@ def _vault_text(exc: hvac.exceptions.VaultError) -> str:
 
 def _ssl_reason(exc: requests.exceptions.SSLError) -> str:
     text = str(exc)
+    # A name mismatch is also a CERTIFICATE_VERIFY_FAILED, with its own fix: look for it first.
+    if "Hostname mismatch" in text or "IP address mismatch" in text:
+        return "hostname mismatch"
     for marker in ("CERTIFICATE_VERIFY_FAILED", "WRONG_VERSION_NUMBER", "wrong version number", "hostname mismatch"):
         if marker in text:
             return marker.lower().replace("_", " ")

@@ -9,7 +9,10 @@ process is the caller's business (`resources/context.py`).
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import hvac
@@ -25,6 +28,7 @@ from sentry_dsn_sync.vault._errors import CallSite
 __all__ = ["DEFAULT_TIMEOUT", "client_identity", "connect"]
 
 DEFAULT_TIMEOUT = 30.0
+_log = logging.getLogger(__name__)
 
 # Transient answers worth one more try. 503 is left out on purpose: it means
 # sealed (or standby without a leader), which needs a human, and retrying only
@@ -39,13 +43,35 @@ _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "LIST", "OPTIONS"})
 RETRY_AFTER_MAX = 30
 
 
+# A wait at least this long is announced (INFO), so that a pause never looks like a hang.
+ANNOUNCED_WAIT = 1.0
+
+
 class _Retry(Retry):
-    """urllib3's Retry, minus retrying TLS failures: a CA mismatch will not heal in a second."""
+    """urllib3's Retry, minus retrying TLS failures (a CA mismatch will not heal in a second), saying why it waits."""
 
     def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):  # type: ignore[no-untyped-def]
         if isinstance(error, SSLError):
             raise MaxRetryError(_pool, url, error) from error
         return super().increment(method, url, response, error, _pool, _stacktrace)
+
+    def get_retry_after(self, response: Any) -> float | None:
+        # Vault's Retry-After is the rest of the quota window rounded down to whole
+        # seconds; a retry that waits exactly that long can land before the window ends.
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else seconds + 1
+
+    def sleep(self, response: Any = None) -> None:
+        retry_after = self.get_retry_after(response) if self.respect_retry_after_header and response else None
+        wait = retry_after if retry_after is not None else self.get_backoff_time()
+        if self.history:
+            last = self.history[-1]
+            reason = f"HTTP {last.status}" if last.status else f"{type(last.error).__name__}"
+            why = "Retry-After plus one second" if retry_after is not None else "backing off"
+            level = logging.INFO if wait >= ANNOUNCED_WAIT else logging.DEBUG
+            _log.log(level, "sentry-dsn-sync: Vault answered %s %s with %s; waiting %.1fs (%s) before retrying",
+                     last.method, last.url, reason, wait, why)
+        super().sleep(response)
 
 
 def connect(settings: VaultSettings, *, env: Mapping[str, str], timeout: float = DEFAULT_TIMEOUT) -> hvac.Client:
@@ -56,6 +82,7 @@ def connect(settings: VaultSettings, *, env: Mapping[str, str], timeout: float =
     an unknown namespace, a TLS mismatch or an unreachable address.
     """
     verify = _verify(settings, env)
+    cert = (settings.client_cert, settings.client_key) if settings.client_cert and settings.client_key else None
     client = hvac.Client(
         url=settings.address,
         # An explicit empty token: hvac would otherwise pick up VAULT_TOKEN from
@@ -63,8 +90,10 @@ def connect(settings: VaultSettings, *, env: Mapping[str, str], timeout: float =
         token="",
         namespace=settings.namespace or None,
         verify=verify,
+        # hvac sends these on every request; the session keeps them too, for the plain GET (`_plain_get`).
+        cert=cert,
         timeout=timeout,
-        session=_session(settings, verify=verify),
+        session=_session(settings, verify=verify, cert=cert),
     )
     site = CallSite(address=settings.address, namespace=settings.namespace)
     login(client, settings.auth, env=env, site=site)
@@ -84,6 +113,9 @@ def client_identity(settings: VaultSettings) -> tuple[str, ...]:
         settings.address,
         settings.namespace or "",
         settings.ca_cert or "",
+        settings.ca_path or "",
+        settings.client_cert or "",
+        settings.tls_server_name or "",
         str(settings.skip_verify),
         auth.method,
         mount,
@@ -98,12 +130,59 @@ def _verify(settings: VaultSettings, env: Mapping[str, str]) -> bool | str:
     # of its own, the bundle requests itself would take from the environment.
     if settings.skip_verify:
         return False
-    return settings.ca_cert or env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or True
+    if settings.ca_cert:
+        return settings.ca_cert
+    if settings.ca_path:
+        return True  # the directory's certificates are loaded by _TlsAdapter
+    return env.get("REQUESTS_CA_BUNDLE") or env.get("CURL_CA_BUNDLE") or True
 
 
-def _session(settings: VaultSettings, *, verify: bool | str) -> requests.Session:
+class _TlsAdapter(HTTPAdapter):
+    """An HTTPAdapter that also speaks the Vault CLI's VAULT_CAPATH and VAULT_TLS_SERVER_NAME.
+
+    The Vault CLI trusts every PEM certificate in VAULT_CAPATH, whatever the
+    file names; OpenSSL's own CA directories need hashed names, so the
+    certificates are loaded as data. The server name is the one TLS sends
+    (SNI) and checks the certificate against, whatever host the address has.
+    """
+
+    def __init__(self, *, ca_data: str | None, server_name: str | None, max_retries: Retry) -> None:
+        self._ca_data = ca_data
+        self._server_name = server_name
+        super().__init__(max_retries=max_retries)
+
+    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
+        if self._ca_data is not None:
+            pool_kwargs["ca_cert_data"] = self._ca_data
+        if self._server_name is not None:
+            pool_kwargs["server_hostname"] = self._server_name
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+
+    def cert_verify(self, conn: Any, url: str, verify: bool | str, cert: Any) -> None:
+        super().cert_verify(conn, url, verify, cert)
+        if self._ca_data is not None and verify is True:
+            conn.ca_certs = None  # requests' default bundle: the directory's CAs replace it, as in the Vault CLI
+
+
+def _ca_path_data(ca_path: str | None, ca_cert: str | None) -> str | None:
+    """The PEM certificates of every file in `ca_path`, unless `ca_cert` (which wins, as in the Vault CLI) is set."""
+    if ca_path is None or ca_cert is not None:
+        return None
+    pems = []
+    for entry in sorted(os.scandir(ca_path), key=lambda e: e.name):
+        if entry.is_file():
+            text = Path(entry.path).read_text(errors="replace")
+            if "-----BEGIN CERTIFICATE-----" in text:
+                pems.append(text)
+    return "\n".join(pems) or None
+
+
+def _session(
+    settings: VaultSettings, *, verify: bool | str, cert: tuple[str, str] | None = None
+) -> requests.Session:
     session = requests.Session()
     session.verify = verify
+    session.cert = cert
     # requests would look up proxies, a CA bundle and ~/.netrc in the environment
     # again for every request; at hundreds of reads per run that costs more CPU
     # than the request itself. Proxies are settled once here, the CA bundle in
@@ -123,7 +202,11 @@ def _session(settings: VaultSettings, *, verify: bool | str) -> requests.Session
         # Return the last response so hvac maps its status to a named error.
         raise_on_status=False,
     )
-    adapter = HTTPAdapter(max_retries=retry)
+    adapter = _TlsAdapter(
+        ca_data=_ca_path_data(settings.ca_path, settings.ca_cert),
+        server_name=settings.tls_server_name,
+        max_retries=retry,
+    )
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session

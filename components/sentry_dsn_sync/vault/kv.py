@@ -10,6 +10,7 @@ overwriting. A publish that would change nothing writes nothing, which keeps
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -28,6 +29,7 @@ from sentry_dsn_sync.vault._plain_get import PlainReader
 __all__ = ["DEFAULT_CAS_ATTEMPTS", "KvStore", "PublishResult", "StoredSecret"]
 
 DEFAULT_CAS_ATTEMPTS = 5
+_log = logging.getLogger(__name__)
 _MERGE_PATCH = {"Content-Type": "application/merge-patch+json"}
 
 
@@ -138,7 +140,7 @@ class KvStore:
                 raise VaultMountError(
                     f"no secrets engine is mounted at `{self.mount}/` at {site.address}"
                     f"{_in_namespace(site.namespace)}, or the token has no policy on any path below it; "
-                    f"enable it (bao secrets enable -path={self.mount} kv-v2) or fix vault.mount",
+                    f"enable it (`vault secrets enable -path={self.mount} kv-v2`) or fix vault.mount",
                     path=self.mount,
                 ) from exc
         data = response["data"]
@@ -244,9 +246,14 @@ class KvStore:
             else:
                 written_version = self._write_v2(path, _merged(current.data, fields, gone), current)
                 if written_version is None:
-                    continue  # lost a check-and-set race; read the winner and merge again
+                    # Lost a check-and-set race: read the winner and merge again, at once (no wait to announce).
+                    _log.debug("`%s/data/%s` changed after version %d; merging again",
+                               self.mount, path, current.version)
+                    continue
                 version, data_written = written_version, True
             metadata_written = self._merge_metadata(path, current.custom_metadata, custom_metadata or {})
+            state = f"version {version} written" if data_written else "already current, nothing written"
+            _log.debug("`%s/data/%s`: %s", self.mount, path, state)
             return PublishResult(written=data_written or metadata_written, version=version)
         raise VaultConflictError(
             f"`{self.mount}/data/{path}` kept changing under another writer; gave up after "
