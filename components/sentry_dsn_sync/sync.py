@@ -147,7 +147,8 @@ def _refuse_literal_credentials(settings: Settings) -> None:
     raise ConfigError(
         f"{names}: given to parse_settings as a value, which the provider process could only get through "
         "the stack's state; leave it out and name where the provider reads it instead: `sentryTokenEnv` "
-        "(Sentry), `vault.auth.tokenEnv`, `secretIdEnv`, `jwtEnv` or `passwordEnv` (Vault) naming an environment variable, "
+        "(Sentry), `vault.auth.tokenEnv`, `secretIdEnv`, `jwtEnv` or `passwordEnv` (Vault) naming an "
+        "environment variable, "
         "or use load_settings() with the credential in the stack config as a secret"
     )
 

@@ -94,7 +94,9 @@ def mount_with_its_own_token(openbao: Any) -> tuple[str, str]:
 
 
 def read_dsn(openbao: Any, mount: str, path: str) -> tuple[str, int]:
-    secret = openbao.client().secrets.kv.v2.read_secret_version(path=path, mount_point=mount, raise_on_deleted_version=True)
+    secret = openbao.client().secrets.kv.v2.read_secret_version(
+        path=path, mount_point=mount, raise_on_deleted_version=True
+    )
     return secret["data"]["data"]["dsn"], secret["data"]["metadata"]["version"]
 
 
@@ -127,7 +129,9 @@ def test_two_instances_publish_each_organization_into_its_own_vault_with_credent
             "HOME": str(home),
         },
     )
-    acme = ["acme", acme_sentry.url, "ACME_SENTRY_TOKEN", ACME_PROJECTS, openbao.address, acme_mount, "ACME_VAULT_TOKEN"]
+    acme = [
+        "acme", acme_sentry.url, "ACME_SENTRY_TOKEN", ACME_PROJECTS, openbao.address, acme_mount, "ACME_VAULT_TOKEN",
+    ]
     globex = [
         "globex", globex_sentry.url, "GLOBEX_SENTRY_TOKEN", GLOBEX_PROJECTS, openbao.address, globex_mount,
         "GLOBEX_VAULT_TOKEN",

@@ -68,7 +68,8 @@ def test_the_pools_urlopen_still_takes_the_arguments_the_read_passes() -> None:
 
 
 def test_a_plain_read_answers_as_the_hvac_client_does(bao: OpenBaoServer, root: hvac.Client, path: str) -> None:
-    root.secrets.kv.v2.create_or_update_secret(path, secret={"dsn": "https://k@o1.ingest.example/1"}, mount_point="apps")
+    secret = {"dsn": "https://k@o1.ingest.example/1"}
+    root.secrets.kv.v2.create_or_update_secret(path, secret=secret, mount_point="apps")
     reader = PlainReader(root)
 
     status, body = reader.get(f"apps/data/{path}")

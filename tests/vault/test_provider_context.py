@@ -150,7 +150,9 @@ def test_two_vault_tokens_from_two_named_variables_log_in_apart(
     assert (first.token, second.token) == (bao.root_token, limited)
 
 
-def test_every_check_of_a_mount_shares_one_store_and_one_mount_check(root_env: dict[str, str], bao: OpenBaoServer) -> None:
+def test_every_check_of_a_mount_shares_one_store_and_one_mount_check(
+    root_env: dict[str, str], bao: OpenBaoServer
+) -> None:
     context = ProviderContext(env={**root_env, "VAULT_ADDR": bao.address})
     context.configure({"sentry-dsn-sync:organization": "acme"})
 

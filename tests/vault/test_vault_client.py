@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 import sentry_dsn_sync.vault.client as vault_client
-from sentry_dsn_sync.config import AppRoleAuth, JwtAuth, KubernetesAuth, Secret, TokenAuth
+from sentry_dsn_sync.config import AppRoleAuth, JwtAuth, KubernetesAuth, Secret, TokenAuth, UserpassAuth
 from sentry_dsn_sync.errors import VaultAuthError, VaultError
 from sentry_dsn_sync.vault import KvStore, client_identity, connect
 from devenv.openbao import OpenBaoServer
@@ -332,6 +332,20 @@ def test_kubernetes_without_a_token_file_says_to_run_in_a_pod(make_settings: Mak
 
     with pytest.raises(VaultAuthError, match=r"cannot read the service-account token .*missing.*run inside a pod"):
         connect(settings, env={})
+
+
+def test_client_identity_tells_apart_users_and_where_credentials_are_read(make_settings: MakeSettings) -> None:
+    identities = {
+        client_identity(make_settings(auth=auth))
+        for auth in (
+            UserpassAuth(username="ci-us"),
+            UserpassAuth(username="ci-eu"),
+            TokenAuth(),
+            TokenAuth(token_env="VAULT_TOKEN_EU"),
+        )
+    }
+
+    assert len(identities) == 4
 
 
 def test_client_identity_names_who_logs_in_but_holds_no_credential(make_settings: MakeSettings) -> None:

@@ -139,17 +139,9 @@ def parse_settings(
 
 # Given values that say how to reach Sentry and Vault; the others travel as each resource's own inputs.
 _CONNECTION_KEYS = ("sentryUrl", "sentryTokenEnv")
-_VAULT_CONNECTION_KEYS = (
-    "address",
-    "namespace",
-    "caCert",
-    "caPath",
-    "clientCert",
-    "clientKey",
-    "tlsServerName",
-    "skipVerify",
-    "auth",
-)
+# Where the secret lives and what happens to it are each resource's inputs; every other vault key connects.
+_PER_RESOURCE_VAULT_KEYS = ("mount", "kvVersion", "pathTemplate", "onDelete")
+_VAULT_CONNECTION_KEYS = tuple(key for key in VAULT_KEYS if key not in _PER_RESOURCE_VAULT_KEYS)
 _CREDENTIAL_KEYS = {"": ("sentryToken",), "vault.auth.": ("token", "secretId", "jwt", "password")}
 
 

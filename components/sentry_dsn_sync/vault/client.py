@@ -100,6 +100,10 @@ def connect(settings: VaultSettings, *, env: Mapping[str, str], timeout: float =
     return client
 
 
+_WHO = ("role", "role_id", "username", "name")
+_CREDENTIAL_ENV = ("jwt_env", "secret_id_env", "token_env", "password_env")
+
+
 def client_identity(settings: VaultSettings) -> tuple[str, ...]:
     """What makes two settings log in as the same identity, without any credential in it.
 
@@ -107,7 +111,9 @@ def client_identity(settings: VaultSettings) -> tuple[str, ...]:
     life of the process and would be safe to log.
     """
     auth = settings.auth
-    role = getattr(auth, "role", None) or getattr(auth, "role_id", None) or ""
+    # Who logs in (role, role id, user or certificate role) and where its credential is read from.
+    role = next((getattr(auth, name) for name in _WHO if getattr(auth, name, None)), "")
+    credential_env = next((getattr(auth, name) for name in _CREDENTIAL_ENV if getattr(auth, name, None)), "")
     mount = getattr(auth, "mount", "")
     return (
         settings.address,
@@ -120,7 +126,7 @@ def client_identity(settings: VaultSettings) -> tuple[str, ...]:
         auth.method,
         mount,
         role,
-        getattr(auth, "jwt_env", None) or getattr(auth, "secret_id_env", None) or getattr(auth, "token_env", None) or "",
+        credential_env,
     )
 
 
