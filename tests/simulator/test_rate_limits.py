@@ -37,6 +37,8 @@ def test_endpoints_with_their_own_limit_say_so_and_report_the_concurrent_limit_a
     simulator: RunningSimulator,
 ) -> None:
     with sentry_client(simulator.url) as http:
+        key_id = http.get("api/0/projects/acme/web/keys/").json()[0]["id"]
+        key_stats = f"api/0/projects/acme/web/keys/{key_id}/stats/"
         limits = {
             path: http.get(path).headers
             for path in (
@@ -44,9 +46,11 @@ def test_endpoints_with_their_own_limit_say_so_and_report_the_concurrent_limit_a
                 "api/0/organizations/acme/project-keys/",
                 "api/0/projects/acme/web/stats/?stat=received",
                 "api/0/organizations/acme/projects/",
+                key_stats,
             )
         }
     assert {path: h["X-Sentry-Rate-Limit-Limit"] for path, h in limits.items()} == {
+        key_stats: "20",
         "api/0/projects/acme/web/keys/": "40",
         "api/0/organizations/acme/project-keys/": "40",
         "api/0/projects/acme/web/stats/?stat=received": "5",
