@@ -15,7 +15,6 @@ import hvac
 import pytest
 
 from sentry_dsn_sync.config import TokenAuth, VaultAuth, VaultSettings
-from sentry_dsn_sync.vault import reset_shared_clients
 from devenv.openbao import OpenBaoServer, dev_server, wait_for_kv_v2
 
 V1_MOUNT = "kv1"
@@ -55,12 +54,6 @@ def home(tmp_path: Path) -> Path:
 @pytest.fixture
 def root_env(bao: OpenBaoServer, home: Path) -> dict[str, str]:
     return {"VAULT_TOKEN": bao.root_token, "HOME": str(home)}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_shared_clients() -> Iterator[None]:
-    yield
-    reset_shared_clients()
 
 
 class MakeSettings:
