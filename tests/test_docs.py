@@ -209,6 +209,8 @@ READ_BY_OTHERS = {
     "NO_PROXY": "requests, as HTTPS_PROXY",
     "SSL_CERT_FILE": "Python's ssl module, for the Sentry client's TLS",
     "PULUMI_SKIP_CHECKPOINTS": "the pulumi CLI (the benchmark sets it too)",
+    "SENTRY_TOKEN_EU": "README's two-instance program, which names it in `sentryTokenEnv`",
+    "VAULT_TOKEN_EU": "README's two-instance program, which names it in `vault.auth.tokenEnv`",
 }
 # Where else a variable may be named: the config that points at it (jwtEnv) and the pipelines that set it.
 CODE_FILES = [

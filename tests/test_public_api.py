@@ -71,7 +71,6 @@ PUBLIC = {
     },
     "sentry_dsn_sync.resources": {"ProjectDsn", "ProjectDsnArgs", "ProjectDsnProvider"},
     "sentry_dsn_sync.sentry": {
-        "CatalogKey",
         "KeyChoice",
         "KeyStatsBucket",
         "KeyStatus",
@@ -82,16 +81,15 @@ PUBLIC = {
         "RetryPolicy",
         "SentryApi",
         "SentryClient",
+        "SharedDocument",
         "Stat",
         "api_path",
         "api_root",
-        "catalog_for",
         "check_public_dsn",
         "choose_key",
         "dsn_problem",
+        "open_catalog",
         "parse_link_header",
-        "reset_shared_catalogs",
-        "shared_catalog",
     },
     "sentry_dsn_sync.vault": {
         "DEFAULT_CAS_ATTEMPTS",
@@ -101,8 +99,6 @@ PUBLIC = {
         "StoredSecret",
         "client_identity",
         "connect",
-        "reset_shared_clients",
-        "shared_client",
     },
 }
 
@@ -113,11 +109,11 @@ PUBLIC_MODULES = {
     "sentry_dsn_sync.report",
     "sentry_dsn_sync.sync",
     "sentry_dsn_sync.resources.project_dsn",
-    # Process state (caches, shared clients, read-ahead): its one owner comes in a change of its own.
+    # The provider process's context and the state it owns, imported by name across layers.
+    "sentry_dsn_sync.resources.context",
+    "sentry_dsn_sync.resources.invocation_cache",
     "sentry_dsn_sync.resources.read_ahead",
-    "sentry_dsn_sync.resources.runtime",
     "sentry_dsn_sync.sentry.catalog",
-    "sentry_dsn_sync.sentry.invocation_cache",
     "sentry_dsn_sync.vault.client",
     "sentry_dsn_sync.vault.kv",
 }

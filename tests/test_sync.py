@@ -12,6 +12,7 @@ import pytest
 from sentry_dsn_sync import ProjectDsn, SentryDsnSync, SentryDsnSyncArgs, parse_settings
 from sentry_dsn_sync import sync as sync_module
 from sentry_dsn_sync.config import Settings
+from sentry_dsn_sync.errors import ConfigError
 
 ENV = {"SENTRY_AUTH_TOKEN": "unit-token", "VAULT_ADDR": "http://127.0.0.1:8200"}
 
@@ -206,3 +207,46 @@ async def test_the_constructor_builds_every_child_before_the_loop_runs(
     seen = await counts_seen_by_the_loop(build)
     # The contrast that makes the test above meaningful: no turn between children.
     assert not {1, 2, 3, 4} & set(seen)
+
+
+@pulumi.runtime.test
+def test_settings_built_by_the_program_reach_each_resource_as_its_connection(mocks: RecordingMocks) -> pulumi.Output[Any]:
+    eu = parse_settings(
+        {
+            "organization": "acme-eu",
+            "sentryUrl": "https://de.sentry.io/",
+            "sentryTokenEnv": "EU_TOKEN",
+            "projects": ["web"],
+            "vault": {"address": "http://eu:8200", "auth": {"tokenEnv": "EU_VAULT"}},
+        },
+        {**ENV, "EU_TOKEN": "eu-token-value"},
+        stack="unit",
+    )
+    sync = SentryDsnSync("eu", SentryDsnSyncArgs(settings=eu))
+
+    def check(_: Any) -> None:
+        (child,) = [r for r in mocks.resources if r.typ.endswith(":ProjectDsn")]
+        spec = program_spec(child)
+        assert spec["organization"] == "acme-eu"
+        assert spec["connection"] == {
+            "sentryUrl": "https://de.sentry.io/",
+            "sentryTokenEnv": "EU_TOKEN",
+            "vault": {"address": "http://eu:8200", "auth": {"tokenEnv": "EU_VAULT"}},
+        }
+        assert "eu-token-value" not in repr(child.inputs)
+
+    return sync.dsns.apply(check)
+
+
+def test_a_credential_given_to_parse_settings_as_a_value_is_refused_with_what_to_use(mocks: RecordingMocks) -> None:
+    literal = parse_settings(
+        {"organization": "acme", "projects": ["web"], "sentryToken": "literal-token"},
+        ENV,
+        stack="unit",
+        secret_keys=("sentryToken",),
+    )
+
+    with pytest.raises(ConfigError, match=r"sentryToken: given to parse_settings as a value.*sentryTokenEnv") as caught:
+        SentryDsnSync("literal", SentryDsnSyncArgs(settings=literal))
+
+    assert "literal-token" not in str(caught.value)

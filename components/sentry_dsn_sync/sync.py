@@ -21,6 +21,7 @@ from typing import Any
 import pulumi
 
 from sentry_dsn_sync.config import ProjectSpec, Settings
+from sentry_dsn_sync.errors import ConfigError
 from sentry_dsn_sync.resources.project_dsn import ProjectDsn, ProjectDsnArgs, form_field
 
 __all__ = ["SentryDsnSync", "SentryDsnSyncArgs"]
@@ -74,6 +75,7 @@ class SentryDsnSync(pulumi.ComponentResource):
     def _register(self, name: str, args: SentryDsnSyncArgs, opts: pulumi.ResourceOptions | None) -> None:
         super().__init__("sentry-dsn-sync:index:SentryDsnSync", name, None, opts)
         settings = args.settings
+        _refuse_literal_credentials(settings)
         stack = pulumi.get_stack()
         self._project_args = [
             _project_args(settings, spec, stack) for spec in _all_projects(settings, _team_project_slugs(args))
@@ -101,11 +103,14 @@ def _team_project_slugs(args: SentryDsnSyncArgs) -> tuple[str, ...]:
     if args.team_projects is not None:
         return args.team_projects
     # Imported only here: a stack without `team` never reads Sentry from the program.
-    from sentry_dsn_sync.resources.runtime import announce_wait
-    from sentry_dsn_sync.sentry import shared_catalog
+    from sentry_dsn_sync.resources.context import announce_wait, organization_catalog
 
-    catalog = shared_catalog(settings, announce=announce_wait)
-    return tuple(project.slug for project in catalog.team_projects(settings.team))
+    # Shared with the provider processes of this `pulumi up`, which read the same organization.
+    catalog = organization_catalog(settings, announce=announce_wait)
+    try:
+        return tuple(project.slug for project in catalog.team_projects(settings.team))
+    finally:
+        catalog.api.client.close()
 
 
 def _all_projects(settings: Settings, discovered: tuple[str, ...]) -> list[ProjectSpec]:
@@ -130,6 +135,21 @@ def _project_args(settings: Settings, spec: ProjectSpec, stack: str) -> ProjectD
         select_key_id=spec.key_id,
         select_key_label=spec.key_label,
         dsn_forms=settings.dsn_forms_for(spec),
+        connection=settings.connection,
+    )
+
+
+def _refuse_literal_credentials(settings: Settings) -> None:
+    """A credential given to `parse_settings` as a value could reach the provider only through state."""
+    if settings.connection is None or not settings.literal_credentials:
+        return  # settings of the stack config: the provider reads its secrets itself
+    names = ", ".join(settings.literal_credentials)
+    raise ConfigError(
+        f"{names}: given to parse_settings as a value, which the provider process could only get through "
+        "the stack's state; leave it out and name where the provider reads it instead: `sentryTokenEnv` "
+        "(Sentry), `vault.auth.tokenEnv`, `secretIdEnv`, `jwtEnv` or `passwordEnv` (Vault) naming an "
+        "environment variable, "
+        "or use load_settings() with the credential in the stack config as a secret"
     )
 
 

@@ -225,7 +225,7 @@ INVALID: list[tuple[str, dict[str, Any], dict[str, str] | None, list[str]]] = [
         "unknown key like nothing allowed",
         {"colour": "blue"},
         None,
-        ["colour: unknown key", "allowed keys: organization, sentryUrl, sentryToken, projects, team, vault"],
+        ["colour: unknown key", "allowed keys: organization, sentryUrl, sentryToken, sentryTokenEnv, projects, team, vault"],
     ),
     (
         "kvVersion 3",
@@ -881,3 +881,46 @@ def test_invalid_dsn_forms_are_refused_naming_the_entry(forms: Any, expected: st
 def test_a_projects_invalid_dsn_forms_name_the_project_entry() -> None:
     problems = problems_of({**BASE, "projects": [{"slug": "web", "dsnForms": ["cnd"]}]})
     assert problems == ["projects[0].dsnForms[0]: 'cnd' is not a DSN form; did you mean 'cdn'?"]
+
+
+# -- settings a program builds itself: the connection its provider parses again ------------------
+
+
+def test_settings_from_a_dict_carry_the_non_secret_connection_values_and_credential_names() -> None:
+    settings = parse(
+        {
+            **BASE,
+            "sentryUrl": "https://de.sentry.io/",
+            "sentryTokenEnv": "EU_SENTRY_TOKEN",
+            "vault": {"address": "http://eu:8200", "mount": "kv", "auth": {"tokenEnv": "EU_VAULT_TOKEN"}},
+        },
+        {"EU_SENTRY_TOKEN": "eu-token"},
+    )
+
+    assert settings.connection == {
+        "sentryUrl": "https://de.sentry.io/",
+        "sentryTokenEnv": "EU_SENTRY_TOKEN",
+        "vault": {"address": "http://eu:8200", "auth": {"tokenEnv": "EU_VAULT_TOKEN"}},
+    }
+    assert settings.literal_credentials == ()
+    assert settings.sentry_token.reveal() == "eu-token"
+    assert settings.sentry_token_source == "environment variable EU_SENTRY_TOKEN"
+
+
+def test_credentials_given_as_values_are_named_and_left_out_of_the_connection() -> None:
+    settings = parse(
+        {**BASE, "sentryToken": "literal-token", "vault": {"auth": {"method": "approle", "roleId": "r", "secretId": "s"}}},
+        secret_keys=("sentryToken", "vault"),
+    )
+
+    assert settings.literal_credentials == ("sentryToken", "vault.auth.secretId")
+    assert "literal-token" not in repr(settings.connection) and "'s'" not in repr(settings.connection)
+
+
+def test_a_named_token_variable_that_is_unset_is_refused_without_falling_back() -> None:
+    problems = problems_of({**BASE, "sentryTokenEnv": "EU_SENTRY_TOKEN"})
+
+    assert problems == [
+        "sentryTokenEnv: the environment variable EU_SENTRY_TOKEN it names is not set; export the Sentry "
+        "token in it (scopes: project:read, org:read)"
+    ]

@@ -1,7 +1,7 @@
 """ProjectDsnProvider's own decisions, without the engine: what check reads, what diff replaces, what delete touches.
 
 Sentry and Vault are simple in-memory fakes put in place of the per-process
-runtime's catalog and KV store, so each test pins one decision of the
+context's catalog and KV store, so each test pins one decision of the
 provider; the real servers are covered by tests/vault and tests/e2e.
 """
 
@@ -20,7 +20,7 @@ from sentry_dsn_sync.errors import ConfigError, SentryNotFoundError, VaultMountE
 from sentry_dsn_sync.errors import SentryDsnSyncError
 from sentry_dsn_sync.resources import project_dsn
 from sentry_dsn_sync.resources.project_dsn import MISSING, ProjectDsnArgs, ProjectDsnProvider
-from sentry_dsn_sync.resources.runtime import runtime
+from sentry_dsn_sync.resources.context import provider_context
 from sentry_dsn_sync.sentry import Project, ProjectKey
 from sentry_dsn_sync.vault import PublishResult, StoredSecret
 
@@ -45,7 +45,7 @@ NEW_KEY = key("k2", created=2, label="Rotation")
 
 
 class FakeCatalog:
-    """The organization's projects and keys, as the runtime's catalog would return them."""
+    """The organization's projects and keys, as the context's catalog would return them."""
 
     def __init__(self, keys: list[ProjectKey]) -> None:
         self.keys = keys
@@ -99,7 +99,7 @@ class FakeStore:
 
 
 class World:
-    """What the provider sees through the runtime, and which stores it opened."""
+    """What the provider sees through the context, and which stores it opened."""
 
     def __init__(self) -> None:
         self.catalog = FakeCatalog([OLD_KEY])
@@ -109,10 +109,10 @@ class World:
         self.on_delete: OnDelete | None = "delete"
         self.read_ahead: list[tuple[str, str, int]] = []
 
-    def start_read_ahead(self, *, stack: str, mount: str, kv_version: int) -> None:
+    def start_read_ahead(self, *, stack: str, mount: str, kv_version: int, connection: Any = None) -> None:
         self.read_ahead.append((stack, mount, kv_version))
 
-    def kv_store(self, *, mount: str, kv_version: int) -> FakeStore:
+    def kv_store(self, *, mount: str, kv_version: int, connection: Any = None) -> FakeStore:
         if self.mount_error is not None:
             raise self.mount_error
         self.opened.append((mount, kv_version))
@@ -128,12 +128,12 @@ class World:
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch) -> World:
     world = World()
-    monkeypatch.setattr(runtime, "catalog", lambda *, stack: world.catalog)
-    monkeypatch.setattr(runtime, "kv_store", world.kv_store)
-    monkeypatch.setattr(runtime, "vault_settings", world.vault_settings)
-    # Reading ahead is a background matter of the runtime (tests/resources/test_read_ahead.py);
-    # here each check reads its secret through the runtime's fallback: the store itself.
-    monkeypatch.setattr(runtime, "start_read_ahead", world.start_read_ahead)
+    monkeypatch.setattr(provider_context, "catalog", lambda *, stack, connection: world.catalog)
+    monkeypatch.setattr(provider_context, "kv_store", world.kv_store)
+    monkeypatch.setattr(provider_context, "vault_settings", world.vault_settings)
+    # Reading ahead is a background matter of the context (tests/resources/test_read_ahead.py);
+    # here each check reads its secret through the context's fallback: the store itself.
+    monkeypatch.setattr(provider_context, "start_read_ahead", world.start_read_ahead)
     return world
 
 
@@ -223,16 +223,16 @@ def test_check_builds_the_sentry_client_before_vault_is_read_ahead_and_reads_sen
 
     catalog = RecordingCatalog([OLD_KEY])
 
-    def catalog_for(*, stack: str) -> FakeCatalog:
+    def catalog_for(*, stack: str, connection: Any) -> FakeCatalog:
         events.append("sentry client")
         return catalog
 
-    def start_read_ahead(*, stack: str, mount: str, kv_version: int) -> None:
+    def start_read_ahead(*, stack: str, mount: str, kv_version: int, connection: Any) -> None:
         events.append("vault read ahead")
 
     state = published(world)
-    monkeypatch.setattr(runtime, "catalog", catalog_for)
-    monkeypatch.setattr(runtime, "start_read_ahead", start_read_ahead)
+    monkeypatch.setattr(provider_context, "catalog", catalog_for)
+    monkeypatch.setattr(provider_context, "start_read_ahead", start_read_ahead)
 
     provider.check(state, program_inputs())
 
@@ -586,3 +586,49 @@ def test_a_project_without_an_active_key_fails_its_create_with_the_reason(world:
     with pytest.raises(SentryDsnSyncError, match="project 'web' has no active client key"):
         provider.create(checked.inputs)
     assert world.store.published == []
+
+
+# -- a program's own connection ----------------------------------------------------------------
+
+
+EU = {"sentryUrl": "https://de.sentry.io/", "sentryTokenEnv": "EU_TOKEN", "vault": {"address": "http://eu:8200"}}
+
+
+def test_a_resource_with_a_connection_reads_sentry_and_vault_through_it_with_its_organization(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[Any] = []
+
+    def catalog_for(*, stack: str, connection: Any) -> FakeCatalog:
+        asked.append(("sentry", connection))
+        return world.catalog
+
+    def kv_store(*, mount: str, kv_version: int, connection: Any = None) -> FakeStore:
+        asked.append(("vault", connection))
+        return world.store
+
+    monkeypatch.setattr(provider_context, "catalog", catalog_for)
+    monkeypatch.setattr(provider_context, "kv_store", kv_store)
+
+    result = provider.check({}, program_inputs(connection=EU))
+
+    assert result.inputs["connection"] == EU, "kept in state as given: it holds no credential"
+    assert asked == [("sentry", {**EU, "organization": "acme"}), ("vault", {**EU, "organization": "acme"})]
+
+
+def test_a_resource_without_a_connection_reads_the_stack_config(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[Any] = []
+    monkeypatch.setattr(provider_context, "catalog", lambda *, stack, connection: asked.append(connection) or world.catalog)
+
+    result = provider.check({}, program_inputs())
+
+    assert asked == [None] and "connection" not in result.inputs
+
+
+def test_delete_of_a_resource_with_a_connection_applies_the_policy_its_program_gave(world: World) -> None:
+    state = published(world, on_delete="retain", connection=EU)
+    world.on_delete = "destroy"  # the stack config's: not this resource's
+
+    provider.delete("id", state)
+
+    assert world.store.removed == []

@@ -10,17 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from sentry_dsn_sync.config import Secret, Settings, VaultSettings
 from sentry_dsn_sync.errors import KeySelectionError, SentryAuthError, SentryNotFoundError
-from sentry_dsn_sync.sentry import (
-    OrganizationCatalog,
-    SentryApi,
-    catalog_for,
-    reset_shared_catalogs,
-    shared_catalog,
-)
+from sentry_dsn_sync.sentry import OrganizationCatalog, SentryApi
 
-from .fakes import TOKEN, FakeClock, key_json, link_header, make_client, project_json
+from .fakes import FakeClock, key_json, link_header, make_client, project_json
 
 PAGE = 100
 
@@ -237,57 +230,6 @@ def test_team_projects_come_from_the_team_endpoint_once(clock: FakeClock) -> Non
     assert [p.slug for p in cat.team_projects("sre")] == ["p000", "p001"]
     cat.team_projects("sre")
     assert fake.calls["teams/acme/sre/projects/"] == 1
-
-
-def settings(*, organization: str = "acme", url: str = "https://sentry.example.com/") -> Settings:
-    return Settings(
-        organization=organization,
-        sentry_url=url,
-        sentry_token=Secret(TOKEN),
-        sentry_token_source="environment variable SENTRY_AUTH_TOKEN",
-        projects=(),
-        team=None,
-        vault=VaultSettings(address="http://127.0.0.1:8200"),
-    )
-
-
-def test_shared_catalog_is_one_per_sentry_url_and_organization(clock: FakeClock) -> None:
-    transport = httpx.MockTransport(FakeOrganization(2))
-    first = shared_catalog(settings(), transport=transport)
-    assert shared_catalog(settings(url="https://sentry.example.com"), transport=transport) is first
-    assert shared_catalog(settings(organization="other"), transport=transport) is not first
-    assert shared_catalog(settings(url="https://de.sentry.io/"), transport=transport) is not first
-    reset_shared_catalogs()
-    assert shared_catalog(settings(), transport=transport) is not first
-
-
-def test_shared_catalog_lets_many_resources_reuse_one_fetch(clock: FakeClock) -> None:
-    fake = FakeOrganization(10)
-    transport = httpx.MockTransport(fake)
-    for i in range(10):
-        assert len(shared_catalog(settings(), transport=transport).active_keys(f"p{i:03d}")) == 2
-    assert sum(fake.calls.values()) == 2
-    assert TOKEN not in repr(shared_catalog(settings(), transport=transport))
-
-
-def test_catalog_for_builds_once_per_key_even_under_threads(clock: FakeClock) -> None:
-    built: list[OrganizationCatalog] = []
-    lock = threading.Lock()
-
-    def factory() -> OrganizationCatalog:
-        cat = catalog(FakeOrganization(1), clock)
-        with lock:
-            built.append(cat)
-        return cat
-
-    got: list[OrganizationCatalog] = []
-    threads = [threading.Thread(target=lambda: got.append(catalog_for(("k", 1), factory))) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=10)
-    assert len(built) == 1
-    assert all(c is built[0] for c in got)
 
 
 def test_the_org_wide_keys_ask_for_every_accessible_project(clock: FakeClock) -> None:

@@ -7,14 +7,12 @@ prefix), not by server, so the run pays the server start-up once.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import hvac
 import pytest
 
 from devenv.openbao import OpenBaoServer, wait_for_kv_v2
-from sentry_dsn_sync.vault import reset_shared_clients
 from tests.vault.vault_helpers import V1_MOUNT, V2_MOUNT, MakeSettings
 
 
@@ -50,12 +48,6 @@ def home(tmp_path: Path) -> Path:
 @pytest.fixture
 def root_env(bao: OpenBaoServer, home: Path) -> dict[str, str]:
     return {"VAULT_TOKEN": bao.root_token, "HOME": str(home)}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_shared_clients() -> Iterator[None]:
-    yield
-    reset_shared_clients()
 
 
 @pytest.fixture

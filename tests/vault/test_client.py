@@ -1,8 +1,7 @@
-"""connect() and shared_client() against a real OpenBao: every auth method, and who logs in when."""
+"""connect() against a real OpenBao: every auth method, and what each failure says."""
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,9 +15,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 import sentry_dsn_sync.vault.client as vault_client
-from sentry_dsn_sync.config import AppRoleAuth, JwtAuth, KubernetesAuth, Secret, TokenAuth
+from sentry_dsn_sync.config import AppRoleAuth, JwtAuth, KubernetesAuth, Secret, TokenAuth, UserpassAuth
 from sentry_dsn_sync.errors import VaultAuthError, VaultError
-from sentry_dsn_sync.vault import KvStore, client_identity, connect, shared_client
+from sentry_dsn_sync.vault import KvStore, client_identity, connect
 from devenv.openbao import OpenBaoServer
 from tests.vault.vault_helpers import V2_MOUNT, MakeSettings
 from tests.vault.fake_kubernetes import FakeKubernetes, fake_kubernetes
@@ -335,55 +334,18 @@ def test_kubernetes_without_a_token_file_says_to_run_in_a_pod(make_settings: Mak
         connect(settings, env={})
 
 
-# -- shared client -----------------------------------------------------------------------------
+def test_client_identity_tells_apart_users_and_where_credentials_are_read(make_settings: MakeSettings) -> None:
+    identities = {
+        client_identity(make_settings(auth=auth))
+        for auth in (
+            UserpassAuth(username="ci-us"),
+            UserpassAuth(username="ci-eu"),
+            TokenAuth(),
+            TokenAuth(token_env="VAULT_TOKEN_EU"),
+        )
+    }
 
-
-def test_shared_client_logs_in_once_for_many_threads(
-    make_settings: MakeSettings, root_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    logins: list[object] = []
-    real_login = vault_client.login
-
-    def counting_login(*args: Any, **kwargs: Any) -> None:
-        logins.append(object())
-        real_login(*args, **kwargs)
-
-    monkeypatch.setattr(vault_client, "login", counting_login)
-    settings = make_settings()
-    clients: list[hvac.Client] = []
-    threads = [threading.Thread(target=lambda: clients.append(shared_client(settings, env=root_env))) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert len(logins) == 1
-    assert len({id(client) for client in clients}) == 1
-
-
-def test_shared_client_keeps_separate_identities_apart(
-    root: hvac.Client, make_settings: MakeSettings, root_env: dict[str, str]
-) -> None:
-    namespace = f"ns-{uuid.uuid4().hex[:8]}"
-    root.sys.create_namespace(namespace)
-
-    plain = shared_client(make_settings(), env=root_env)
-    again = shared_client(make_settings(), env=root_env)
-    namespaced = shared_client(make_settings(namespace=namespace), env=root_env)
-
-    assert plain is again
-    assert namespaced is not plain
-    assert namespaced.adapter.namespace == namespace
-
-
-def test_failed_login_is_not_cached(make_settings: MakeSettings, bao: OpenBaoServer, home: Path) -> None:
-    settings = make_settings()
-    with pytest.raises(VaultError):
-        shared_client(settings, env={"VAULT_TOKEN": "bad-token", "HOME": str(home)})
-
-    client = shared_client(settings, env={"VAULT_TOKEN": bao.root_token, "HOME": str(home)})
-
-    assert client.is_authenticated()
+    assert len(identities) == 4
 
 
 def test_client_identity_names_who_logs_in_but_holds_no_credential(make_settings: MakeSettings) -> None:

@@ -20,7 +20,7 @@ from sentry_dsn_sync.errors import (
     VaultUnavailableError,
 )
 from sentry_dsn_sync.vault import KvStore, PublishResult, connect
-from sentry_dsn_sync.vault.client import NotPlainGet, plain_get
+from sentry_dsn_sync.vault._plain_get import NotPlainGet, plain_get
 from devenv.openbao import OpenBaoServer, dev_server, free_port, sealable_server, wait_for_kv_v2
 from tests.vault.vault_helpers import V2_MOUNT, MakeSettings
 from tests.vault.fake_kubernetes import make_ca

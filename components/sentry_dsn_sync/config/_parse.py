@@ -123,6 +123,7 @@ def parse_settings(
 
     problems.raise_if_any()
     assert vault is not None and token is not None
+    connection, literal_credentials = _connection(values)
     return Settings(
         organization=organization,
         sentry_url=sentry_url,
@@ -132,7 +133,34 @@ def parse_settings(
         team=team,
         vault=vault,
         dsn_forms=dsn_forms,
+        connection=connection,
+        literal_credentials=literal_credentials,
     )
+
+
+# Given values that say how to reach Sentry and Vault; the others travel as each resource's own inputs.
+_CONNECTION_KEYS = ("sentryUrl", "sentryTokenEnv")
+# Where the secret lives and what happens to it are each resource's inputs; every other vault key connects.
+_PER_RESOURCE_VAULT_KEYS = ("mount", "kvVersion", "pathTemplate", "onDelete")
+_VAULT_CONNECTION_KEYS = tuple(key for key in VAULT_KEYS if key not in _PER_RESOURCE_VAULT_KEYS)
+_CREDENTIAL_KEYS = {"": ("sentryToken",), "vault.auth.": ("token", "secretId", "jwt", "password")}
+
+
+def _connection(values: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The connection values a provider can parse again (see `Settings.connection`), and the literal credentials."""
+    connection = {key: values[key] for key in _CONNECTION_KEYS if key in values}
+    literal = [key for key in _CREDENTIAL_KEYS[""] if values.get(key) is not None]
+    vault = values.get("vault")
+    if isinstance(vault, Mapping):
+        given = {key: vault[key] for key in _VAULT_CONNECTION_KEYS if key in vault}
+        auth = given.get("auth")
+        if isinstance(auth, Mapping):
+            credentials = _CREDENTIAL_KEYS["vault.auth."]
+            literal += [f"vault.auth.{key}" for key in credentials if auth.get(key) is not None]
+            given["auth"] = {key: value for key, value in auth.items() if key not in credentials}
+        if given:
+            connection["vault"] = given
+    return connection, tuple(literal)
 
 
 # -- helpers shared by every section --------------------------------------------------------------
@@ -274,6 +302,15 @@ def _parse_sentry_token(
             problems.add(f"sentryToken: {_kind(raw)} is not a token; it must be a string")
             return None, ""
         return Secret(raw.strip()), f"config '{CONFIG_NAMESPACE}:sentryToken'"
+    env_name = _string(values, "sentryTokenEnv", "", problems)
+    if env_name is not None:
+        if env.get(env_name, "").strip():
+            return Secret(env[env_name].strip()), f"environment variable {env_name}"
+        problems.add(
+            f"sentryTokenEnv: the environment variable {env_name} it names is not set; export the "
+            "Sentry token in it (scopes: project:read, org:read)"
+        )
+        return None, ""
     if env.get("SENTRY_AUTH_TOKEN", "").strip():
         return Secret(env["SENTRY_AUTH_TOKEN"].strip()), "environment variable SENTRY_AUTH_TOKEN"
     problems.add(
@@ -660,7 +697,10 @@ def _parse_auth(raw: Any, problems: _Problems, *, encrypted: bool) -> VaultAuth:
     where = "vault.auth."
     mount = _string(raw, "mount", where, problems)
     if method == "token":
-        return TokenAuth(token=_credential(raw, "token", problems, encrypted=encrypted))
+        return TokenAuth(
+            token=_credential(raw, "token", problems, encrypted=encrypted),
+            token_env=_string(raw, "tokenEnv", where, problems),
+        )
     if method == "kubernetes":
         return KubernetesAuth(
             role=_required(raw, "role", method, problems),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Mapping
@@ -50,12 +51,14 @@ def load_settings(*, env: Mapping[str, str] | None = None) -> Settings:
     # the parser refuse a misspelt key instead of ignoring it.
     raw_config.update({key: value for key, value in CONFIG.get().items() if key.startswith(CONFIG_NAMESPACE + ":")})
     secret_keys = [key for key in TOP_LEVEL_KEYS if is_config_secret(config.full_key(key))]
-    return parse_settings(
+    settings = parse_settings(
         decode_namespace({key: value for key, value in raw_config.items() if value is not None}),
         os.environ if env is None else env,
         stack=pulumi.get_stack(),
         secret_keys=secret_keys,
     )
+    # The provider process reads the same stack config itself, secrets included.
+    return dataclasses.replace(settings, connection=None, literal_credentials=())
 
 
 def provider_config(config: DynamicConfig) -> dict[str, Any]:

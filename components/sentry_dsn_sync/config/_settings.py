@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from sentry_dsn_sync.errors import ConfigError
 from sentry_dsn_sync.paths import path_problem
@@ -55,7 +56,16 @@ OnDelete = Literal["delete", "destroy", "retain"]
 ON_DELETE_CHOICES: tuple[OnDelete, ...] = ("delete", "destroy", "retain")
 DEFAULT_ON_DELETE: OnDelete = "delete"
 
-TOP_LEVEL_KEYS = ("organization", "sentryUrl", "sentryToken", "projects", "team", "vault", "dsnForms")
+TOP_LEVEL_KEYS = (
+    "organization",
+    "sentryUrl",
+    "sentryToken",
+    "sentryTokenEnv",
+    "projects",
+    "team",
+    "vault",
+    "dsnForms",
+)
 PROJECT_KEYS = ("slug", "keyLabel", "keyId", "path", "dsnForms")
 
 # The forms of a key's `dsn` object a stack may publish besides the public DSN
@@ -90,7 +100,7 @@ VAULT_KEYS = (
     "onDelete",
 )
 AUTH_KEYS = {
-    "token": ("method", "token"),
+    "token": ("method", "token", "tokenEnv"),
     "approle": ("method", "roleId", "secretId", "secretIdEnv", "mount"),
     "jwt": ("method", "role", "jwt", "jwtEnv", "mount"),
     "kubernetes": ("method", "role", "tokenPath", "mount"),
@@ -152,9 +162,10 @@ class ProjectSpec:
 
 @dataclass(frozen=True)
 class TokenAuth:
-    """A Vault token from config, else `VAULT_TOKEN`, else `~/.vault-token` (read at call time)."""
+    """A Vault token from config, else the env var `token_env` (default `VAULT_TOKEN`), else `~/.vault-token`."""
 
     token: Secret | None = None
+    token_env: str | None = None
     method: Literal["token"] = "token"
 
 
@@ -237,6 +248,12 @@ class Settings:
     team: str | None
     vault: VaultSettings
     dsn_forms: tuple[str, ...] = ()
+    # How the provider process reaches Sentry and Vault for these settings: None when
+    # it reads the stack config itself (`load_settings`); else the non-secret values
+    # given to `parse_settings`, credentials only as the names of env vars holding them.
+    connection: Mapping[str, Any] | None = field(default=None, compare=False)
+    # Credentials given as values to `parse_settings`: a provider could get them only through state.
+    literal_credentials: tuple[str, ...] = ()
 
     def dsn_forms_for(self, spec: ProjectSpec) -> tuple[str, ...]:
         """The DSN forms project `spec` publishes besides `dsn`: its own list, else the stack's."""

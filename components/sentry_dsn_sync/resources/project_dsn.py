@@ -25,6 +25,7 @@ the value written to Vault is, by construction, the one the preview showed.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -51,7 +52,7 @@ from sentry_dsn_sync.errors import (
     VaultMountError,
 )
 from sentry_dsn_sync.resources._provider_errors import report_expected_errors_without_traceback
-from sentry_dsn_sync.resources.runtime import runtime
+from sentry_dsn_sync.resources.context import provider_context
 
 if TYPE_CHECKING:
     from sentry_dsn_sync.sentry import OrganizationCatalog
@@ -89,6 +90,9 @@ READ_BY_PROGRAM = ("dsn", "project_id", "key_id", "key_label")
 FROM_SENTRY = ("dsn", "public_key", "project_id", "key_id", "key_label", "key_created")
 # The input that carries a problem of this project alone from check to create/update.
 SENTRY_PROBLEM = "sentry_problem"
+# The input saying how to reach Sentry and Vault when the program's settings are its own
+# (see `Settings.connection`); absent when the provider reads them from the stack config.
+CONNECTION = "connection"
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,7 @@ class ProjectDsnArgs:
     select_key_id: str | None = None
     select_key_label: str | None = None
     dsn_forms: tuple[str, ...] = ()
+    connection: Mapping[str, Any] | None = None
 
     def to_inputs(self) -> dict[str, Any]:
         """The inputs as state and `pulumi preview --diff` show them; a key choice left unset is left out."""
@@ -124,6 +129,8 @@ class ProjectDsnArgs:
         if self.dsn_forms:
             # Left out when empty, so a stack that publishes no form keeps the inputs it always had.
             inputs[DSN_FORMS_INPUT] = list(self.dsn_forms)
+        if self.connection is not None:
+            inputs[CONNECTION] = dict(self.connection)
         return inputs
 
 
@@ -136,7 +143,7 @@ class ProjectDsnProvider(ResourceProvider):
     def configure(self, req: ConfigureRequest) -> None:
         # Runs once per provider process, before any create, update or delete.
         report_expected_errors_without_traceback()
-        runtime.configure(provider_config(req.config))
+        provider_context.configure(provider_config(req.config))
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs = _flat_inputs(news)
@@ -145,10 +152,14 @@ class ProjectDsnProvider(ResourceProvider):
             # either is CPU work (imports, a TLS context) that the other would slow
             # down, and the first check waits for Sentry, not for Vault. Vault's
             # client is then built while Sentry's answers are on their way.
-            catalog = runtime.catalog(stack=inputs["stack"])
+            connection = _connection(inputs)
+            catalog = provider_context.catalog(stack=inputs["stack"], connection=connection)
             if _compares_with_vault(olds, inputs):
-                runtime.start_read_ahead(
-                    stack=inputs["stack"], mount=inputs["vault_mount"], kv_version=_kv_version(inputs)
+                provider_context.start_read_ahead(
+                    stack=inputs["stack"],
+                    mount=inputs["vault_mount"],
+                    kv_version=_kv_version(inputs),
+                    connection=connection,
                 )
             inputs.update(_published_values(catalog, inputs))
         except (KeySelectionError, SentryResponseError) as exc:
@@ -229,7 +240,7 @@ def _flat_inputs(news: dict[str, Any]) -> dict[str, Any]:
 
 def _published_values(catalog: OrganizationCatalog, inputs: dict[str, Any]) -> dict[str, Any]:
     """Read Sentry and choose the key, as DESIGN's rule says."""
-    # Imported here: the program imports this module but never reads Sentry (see runtime).
+    # Imported here: the program imports this module but never reads Sentry (see context).
     from sentry_dsn_sync.sentry import check_public_dsn, choose_key
 
     project = catalog.project(inputs["project_slug"])
@@ -273,7 +284,7 @@ def _vault_drift(store: KvStore, olds: dict[str, Any], news: dict[str, Any]) -> 
     """
     if not _compares_with_vault(olds, news):
         return {}  # nothing published here yet: create or replace writes every field anyway
-    current = runtime.read_secret(store, news["vault_path"])
+    current = provider_context.read_secret(store, news["vault_path"])
     data = current.data if current is not None else {}
     published = _vault_fields(olds)
     # Compared as shown, so that state written by `read` (which records a missing
@@ -306,7 +317,17 @@ def _vault_property(exc: VaultError) -> str:
 
 
 def _store(props: dict[str, Any]) -> KvStore:
-    return runtime.kv_store(mount=props["vault_mount"], kv_version=_kv_version(props))
+    return provider_context.kv_store(
+        mount=props["vault_mount"], kv_version=_kv_version(props), connection=_connection(props)
+    )
+
+
+def _connection(props: dict[str, Any]) -> dict[str, Any] | None:
+    """Where this resource's Sentry and Vault are: its `connection` input, or None for the stack config's."""
+    connection = props.get(CONNECTION)
+    if connection is None:
+        return None  # settings from `load_settings`, or state written before connections existed
+    return {**connection, "organization": props["organization"]}
 
 
 def _kv_version(props: dict[str, Any]) -> Literal[1, 2]:
@@ -363,9 +384,14 @@ def _on_delete(props: dict[str, Any]) -> OnDelete:
     same change that removes a project gets what they just asked for. `pulumi
     destroy` does not run the program, so there the engine hands the provider
     the config of the last `up`: a policy change needs an `up` before it.
+    A resource with its own `connection` has no stack config of its own: the
+    policy its program last gave, as recorded in state, applies.
     """
+    if props.get(CONNECTION) is not None:
+        recorded = props.get("on_delete")
+        return recorded if recorded in ON_DELETE_CHOICES else "delete"
     try:
-        return runtime.vault_settings().on_delete
+        return provider_context.vault_settings().on_delete
     except SentryDsnSyncError:
         recorded = props.get("on_delete")
         return recorded if recorded in ON_DELETE_CHOICES else "delete"

@@ -1,4 +1,8 @@
-"""Read Sentry projects and client keys: the HTTP client, the API wrappers, models, key choice, and the org cache."""
+"""Read Sentry projects and client keys: the HTTP client, the API wrappers, models, key choice, and the org catalog.
+
+A plain library: it keeps no state between calls; the provider process's
+context owns the catalogs it shares.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,9 @@ from sentry_dsn_sync.sentry._client import LinkEntry, RetryPolicy, SentryClient,
 from sentry_dsn_sync.sentry._dsn import check_public_dsn, dsn_problem
 from sentry_dsn_sync.sentry._models import KeyStatsBucket, Project, ProjectKey
 from sentry_dsn_sync.sentry._selection import KeyChoice, choose_key
-from sentry_dsn_sync.sentry.catalog import (
-    CatalogKey,
-    OrganizationCatalog,
-    catalog_for,
-    reset_shared_catalogs,
-    shared_catalog,
-)
+from sentry_dsn_sync.sentry.catalog import OrganizationCatalog, SharedDocument, open_catalog
 
 __all__ = [
-    "CatalogKey",
     "KeyChoice",
     "KeyStatsBucket",
     "KeyStatus",
@@ -27,14 +24,13 @@ __all__ = [
     "RetryPolicy",
     "SentryApi",
     "SentryClient",
+    "SharedDocument",
     "Stat",
     "api_path",
     "api_root",
-    "catalog_for",
     "check_public_dsn",
     "choose_key",
     "dsn_problem",
+    "open_catalog",
     "parse_link_header",
-    "reset_shared_catalogs",
-    "shared_catalog",
 ]

@@ -1,25 +1,25 @@
-"""A per-process view of one organization's projects and active keys.
+"""A view of one organization's projects and active keys, from one org-wide fetch.
 
 The Pulumi engine runs every dynamic resource of a run in one provider
 process, on many threads. Fetching the organization's projects and keys once
 (a few paginated requests) and answering every project from that is what
-keeps a run at hundreds of projects fast and under Sentry's rate limits.
+keeps a run at hundreds of projects fast and under Sentry's rate limits; the
+provider's context keeps one catalog per organization for that.
 """
 
 from __future__ import annotations
 
-import functools
 import itertools
 import threading
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import httpx
 
-from sentry_dsn_sync.config import Secret, Settings
+from sentry_dsn_sync.config import Settings
 from sentry_dsn_sync.errors import (
     KeySelectionError,
     SentryNotFoundError,
@@ -27,19 +27,20 @@ from sentry_dsn_sync.errors import (
     SentryResponseError,
 )
 from sentry_dsn_sync.sentry._api import SentryApi
-from sentry_dsn_sync.sentry._client import RetryPolicy, SentryClient, api_root
-from sentry_dsn_sync.sentry.invocation_cache import InvocationCache, pulumi_invocation_id
+from sentry_dsn_sync.sentry._client import RetryPolicy, SentryClient
 from sentry_dsn_sync.sentry._models import MalformedItem, Project, ProjectKey
 
-__all__ = [
-    "CatalogKey",
-    "OrganizationCatalog",
-    "catalog_for",
-    "reset_shared_catalogs",
-    "shared_catalog",
-]
+__all__ = ["OrganizationCatalog", "SharedDocument", "open_catalog"]
 
 T = TypeVar("T")
+
+
+class SharedDocument(Protocol):
+    """Where another process may already have stored this organization's read (best effort both ways)."""
+
+    def load(self) -> Any | None: ...
+
+    def save(self, document: Any) -> None: ...
 
 
 class _Once(Generic[T]):
@@ -146,7 +147,7 @@ def _key_from_json(raw: dict[str, Any]) -> ProjectKey:
 class OrganizationCatalog:
     """Answers "which project is this slug" and "what are its active keys" from one org-wide fetch."""
 
-    def __init__(self, api: SentryApi, organization: str, *, shared_with: InvocationCache | None = None) -> None:
+    def __init__(self, api: SentryApi, organization: str, *, shared_with: SharedDocument | None = None) -> None:
         self.api = api
         self.organization = organization
         # Where the preview and the update of one `pulumi up` share their read of the organization.
@@ -262,74 +263,25 @@ class OrganizationCatalog:
         return _by_project(key for key in listed if isinstance(key, ProjectKey)), broken
 
 
-@dataclass(frozen=True)
-class CatalogKey:
-    """Which catalog a provider call shares: one per Sentry API root, organization and token."""
-
-    api_root: str
-    organization: str
-    token: Secret
-
-
-_registry_lock = threading.Lock()
-_registry: dict[Hashable, OrganizationCatalog] = {}
-
-
-def catalog_for(key: Hashable, factory: Callable[[], OrganizationCatalog]) -> OrganizationCatalog:
-    """The process-wide catalog registered under `key`, built by `factory` on first use."""
-    with _registry_lock:
-        catalog = _registry.get(key)
-        if catalog is None:
-            # Building a catalog makes no request, so holding the lock here is cheap.
-            catalog = _registry[key] = factory()
-        return catalog
-
-
-def shared_catalog(
+def open_catalog(
     settings: Settings,
     *,
+    shared_with: SharedDocument | None = None,
     transport: httpx.BaseTransport | None = None,
     retry: RetryPolicy | None = None,
     announce: Callable[[str], None] | None = None,
 ) -> OrganizationCatalog:
-    """The catalog every dynamic resource of this provider process uses for `settings`' organization.
+    """A new catalog of `settings`' organization; it makes no request until first asked.
 
     `announce` hears of every long wait for Sentry (see :class:`SentryClient`).
+    Sharing one catalog between many callers is the caller's business.
     """
-    key = CatalogKey(
-        api_root=_api_root_text(settings.sentry_url),
-        organization=settings.organization,
+    client = SentryClient(
+        base_url=settings.sentry_url,
         token=settings.sentry_token,
+        token_source=settings.sentry_token_source,
+        transport=transport,
+        retry=retry,
+        announce=announce,
     )
-
-    def build() -> OrganizationCatalog:
-        client = SentryClient(
-            base_url=settings.sentry_url,
-            token=settings.sentry_token,
-            token_source=settings.sentry_token_source,
-            transport=transport,
-            retry=retry,
-            announce=announce,
-        )
-        shared_with = InvocationCache.for_invocation(
-            pulumi_invocation_id(), api_root=key.api_root, organization=settings.organization
-        )
-        return OrganizationCatalog(SentryApi(client), settings.organization, shared_with=shared_with)
-
-    return catalog_for(key, build)
-
-
-@functools.lru_cache(maxsize=16)
-def _api_root_text(base_url: str) -> str:
-    # Every check of a run asks for its catalog: parsing the URL each time was
-    # about half of a no-op check's own CPU.
-    return str(api_root(base_url))
-
-
-def reset_shared_catalogs() -> None:
-    """Forget every shared catalog and close its connections (tests, or a provider re-configured)."""
-    with _registry_lock:
-        catalogs = list(_registry.values())
-        _registry.clear()
-    for catalog in catalogs:
-        catalog.api.client.close()
+    return OrganizationCatalog(SentryApi(client), settings.organization, shared_with=shared_with)

@@ -72,6 +72,13 @@ def _token(client: hvac.Client, auth: TokenAuth, *, env: Mapping[str, str], site
 def _find_token(auth: TokenAuth, env: Mapping[str, str]) -> tuple[str, str]:
     if auth.token is not None:
         return auth.token.reveal(), "config 'vault.auth.token'"
+    if auth.token_env is not None:
+        # Named on purpose (a second Vault's token): no falling back to another credential.
+        if env.get(auth.token_env):
+            return env[auth.token_env], f"environment variable {auth.token_env}"
+        raise VaultAuthError(
+            f"no Vault token: the environment variable {auth.token_env} (vault.auth.tokenEnv) is not set; export it"
+        )
     if env.get("VAULT_TOKEN"):
         return env["VAULT_TOKEN"], "environment variable VAULT_TOKEN"
     home = env.get("HOME")

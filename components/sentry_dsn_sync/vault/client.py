@@ -3,18 +3,14 @@
 The settings say where Vault is (address, namespace, TLS) and how to log in;
 the credentials themselves are read from config secrets, the environment or
 files only when :func:`connect` runs, and afterwards live only inside the
-returned hvac client. :func:`shared_client` lets one provider process, which
-serves every dynamic resource of a `pulumi up`, log in once instead of once
-per project.
+returned hvac client. Keeping one client per identity for a whole provider
+process is the caller's business (`resources/context.py`).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import threading
-import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -22,8 +18,6 @@ from typing import Any
 import hvac
 import requests
 from requests.adapters import HTTPAdapter
-from requests.utils import select_proxy
-from urllib3 import HTTPConnectionPool
 from urllib3.exceptions import MaxRetryError, SSLError
 from urllib3.util.retry import Retry
 
@@ -31,15 +25,7 @@ from sentry_dsn_sync.config import VaultSettings
 from sentry_dsn_sync.vault._auth import login
 from sentry_dsn_sync.vault._error_translation import CallSite
 
-__all__ = [
-    "DEFAULT_TIMEOUT",
-    "NotPlainGet",
-    "client_identity",
-    "connect",
-    "plain_get",
-    "reset_shared_clients",
-    "shared_client",
-]
+__all__ = ["DEFAULT_TIMEOUT", "client_identity", "connect"]
 
 DEFAULT_TIMEOUT = 30.0
 _log = logging.getLogger(__name__)
@@ -104,7 +90,7 @@ def connect(settings: VaultSettings, *, env: Mapping[str, str], timeout: float =
         token="",
         namespace=settings.namespace or None,
         verify=verify,
-        # hvac sends these on every request; the session keeps them too, for `plain_get`.
+        # hvac sends these on every request; the session keeps them too, for the plain GET (`_plain_get`).
         cert=cert,
         timeout=timeout,
         session=_session(settings, verify=verify, cert=cert),
@@ -114,14 +100,20 @@ def connect(settings: VaultSettings, *, env: Mapping[str, str], timeout: float =
     return client
 
 
+_WHO = ("role", "role_id", "username", "name")
+_CREDENTIAL_ENV = ("jwt_env", "secret_id_env", "token_env", "password_env")
+
+
 def client_identity(settings: VaultSettings) -> tuple[str, ...]:
     """What makes two settings log in as the same identity, without any credential in it.
 
-    Used as the :func:`shared_client` cache key: it is safe to keep in memory
-    for the life of the process and would be safe to log.
+    A cache key for logged-in clients: it is safe to keep in memory for the
+    life of the process and would be safe to log.
     """
     auth = settings.auth
-    role = getattr(auth, "role", None) or getattr(auth, "role_id", None) or ""
+    # Who logs in (role, role id, user or certificate role) and where its credential is read from.
+    role = next((getattr(auth, name) for name in _WHO if getattr(auth, name, None)), "")
+    credential_env = next((getattr(auth, name) for name in _CREDENTIAL_ENV if getattr(auth, name, None)), "")
     mount = getattr(auth, "mount", "")
     return (
         settings.address,
@@ -134,35 +126,8 @@ def client_identity(settings: VaultSettings) -> tuple[str, ...]:
         auth.method,
         mount,
         role,
-        getattr(auth, "jwt_env", None) or getattr(auth, "secret_id_env", None) or "",
+        credential_env,
     )
-
-
-_shared: dict[tuple[str, ...], hvac.Client] = {}
-_shared_lock = threading.Lock()
-
-
-def shared_client(settings: VaultSettings, *, env: Mapping[str, str]) -> hvac.Client:
-    """The process-wide client for `settings`, logging in on first use only.
-
-    The lock is held across the login so that resources the engine handles in
-    parallel do not each log in (and each mint a token) at the same time.
-    """
-    key = client_identity(settings)
-    with _shared_lock:
-        client = _shared.get(key)
-        if client is None:
-            client = connect(settings, env=env)
-            _shared[key] = client
-        return client
-
-
-def reset_shared_clients() -> None:
-    """Forget every cached client (tests, or after a token was revoked mid-run)."""
-    with _shared_lock:
-        for client in _shared.values():
-            client.adapter.close()
-        _shared.clear()
 
 
 def _verify(settings: VaultSettings, env: Mapping[str, str]) -> bool | str:
@@ -251,53 +216,3 @@ def _session(
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
-
-
-class NotPlainGet(Exception):
-    """`plain_get` does not apply here (a proxy stands between us and Vault): use the hvac client."""
-
-
-# The urllib3 pool of each session, per scheme and host, as its own adapter would pick it.
-_pools: weakref.WeakKeyDictionary[requests.Session, dict[str, HTTPConnectionPool]] = weakref.WeakKeyDictionary()
-_pools_lock = threading.Lock()
-
-
-def plain_get(client: hvac.Client, api_path: str) -> tuple[int, Any]:
-    """`GET /v1/<api_path>` as `client` would send it: the status and the decoded JSON body (None if empty).
-
-    For many reads in a row whose failures are each read again through the
-    hvac client (the drift read-ahead). requests and hvac spend more CPU per
-    call on hooks, cookies, settings and response wrapping than a read of a
-    small secret needs: this sends the same request over the connection pool
-    that the session's own adapter picks, with its TLS settings, for about a
-    third of the CPU. No retry and no redirect; a proxy raises NotPlainGet.
-    """
-    adapter = client.adapter
-    session: requests.Session = adapter.session
-    while "//" in api_path:  # as hvac and the Vault CLI read a path
-        api_path = api_path.replace("//", "/")
-    url = f"{adapter.base_uri.rstrip('/')}/v1/{api_path}"
-    headers = {"X-Vault-Request": "true", "X-Vault-Token": client.token}
-    if adapter.namespace:
-        headers["X-Vault-Namespace"] = adapter.namespace
-    response = _pool(session, url).urlopen(
-        "GET", url, headers=headers, retries=False, redirect=False, timeout=DEFAULT_TIMEOUT, preload_content=True
-    )
-    return response.status, json.loads(response.data) if response.data else None
-
-
-def _pool(session: requests.Session, url: str) -> HTTPConnectionPool:
-    """The session's pool for `url`'s origin, settled once: its proxies and TLS are fixed when it is built."""
-    origin = url.split("/v1/", 1)[0]
-    with _pools_lock:
-        pools = _pools.setdefault(session, {})
-        pool = pools.get(origin)
-        if pool is None:
-            adapter = session.get_adapter(url)
-            if not isinstance(adapter, HTTPAdapter) or select_proxy(url, session.proxies):
-                raise NotPlainGet(url)
-            request = requests.Request("GET", url).prepare()
-            pool = pools[origin] = adapter.get_connection_with_tls_context(
-                request, session.verify, proxies={}, cert=session.cert
-            )
-        return pool

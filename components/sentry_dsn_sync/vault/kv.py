@@ -11,8 +11,6 @@ overwriting. A publish that would change nothing writes nothing, which keeps
 from __future__ import annotations
 
 import logging
-import threading
-import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -26,7 +24,7 @@ from sentry_dsn_sync.config import OnDelete
 from sentry_dsn_sync.errors import VaultConflictError, VaultError, VaultMountError, VaultPermissionError
 from sentry_dsn_sync.paths import path_problem
 from sentry_dsn_sync.vault._error_translation import CallSite, is_cas_conflict, vault_errors
-from sentry_dsn_sync.vault.client import plain_get
+from sentry_dsn_sync.vault._plain_get import PlainReader
 
 __all__ = ["DEFAULT_CAS_ATTEMPTS", "KvStore", "PublishResult", "StoredSecret"]
 
@@ -74,13 +72,6 @@ class _Current:
     custom_metadata: dict[str, str]
 
 
-# The mount's real (type, KV version), per client, so that hundreds of stores
-# sharing one client check the mount once. Weak keys: a dropped client takes
-# its entries with it. Only successes are cached; a missing mount may appear.
-_mount_cache: weakref.WeakKeyDictionary[hvac.Client, dict[str, tuple[str, int]]] = weakref.WeakKeyDictionary()
-_mount_lock = threading.Lock()
-
-
 class KvStore:
     """One KV mount seen through one logged-in client.
 
@@ -104,6 +95,11 @@ class KvStore:
         self._cas_attempts = cas_attempts
         self.reads = 0
         self.writes = 0
+        # The mount's real (type, KV version), once read: the owner of the store keeps
+        # one store per mount for the whole process, so the mount is checked once.
+        # Only a success is kept; a missing mount may appear.
+        self._mount_found: tuple[str, int] | None = None
+        self._plain = PlainReader(client)
 
     # -- mount -----------------------------------------------------------------
 
@@ -115,13 +111,9 @@ class KvStore:
         more). Without this check a KV v2 write to a v1 mount would silently
         create a secret literally named `data/<path>`.
         """
-        with _mount_lock:
-            known = _mount_cache.get(self._client, {}).get(self.mount)
-        if known is None:
-            known = self._read_mount()
-            with _mount_lock:
-                _mount_cache.setdefault(self._client, {})[self.mount] = known
-        engine, version = known
+        if self._mount_found is None:
+            self._mount_found = self._read_mount()
+        engine, version = self._mount_found
         if engine not in ("kv", "generic"):
             raise VaultMountError(
                 f"`{self.mount}/` at {self._site().address} is a {engine!r} secrets engine, not KV; "
@@ -171,8 +163,8 @@ class KvStore:
     def peek(self, path: str) -> StoredSecret | None:
         """What :meth:`read` returns, for callers that read again with `read` whatever fails here.
 
-        One plain `GET` (see `client.plain_get`) at about a third of the CPU
-        of `read`, which counts at hundreds of reads per run. Anything but a
+        One plain `GET` (see `_plain_get`), cheaper in CPU than `read`,
+        which counts at hundreds of reads per run. Anything but a
         200, or a 404 that means "no secret here", raises a VaultError that
         names only the path and the status: the caller's `read` then reports
         the failure properly.
@@ -181,7 +173,7 @@ class KvStore:
         path = _clean(path)
         api_path = f"{self.mount}/{path}" if self.kv_version == 1 else f"{self.mount}/data/{path}"
         self.reads += 1
-        status, body = plain_get(self._client, _quote(api_path))
+        status, body = self._plain.get(_quote(api_path))
         body = body or {}
         if status == 404 and not body.get("errors"):
             return None  # absent, or (KV v2) its latest version deleted: as `read` says

@@ -7,10 +7,15 @@ from pathlib import Path
 import pytest
 
 from sentry_dsn_sync.sentry import OrganizationCatalog, SentryApi
-from sentry_dsn_sync.sentry.invocation_cache import InvocationCache, pulumi_invocation_id
+from sentry_dsn_sync.resources.invocation_cache import InvocationCache, pulumi_invocation_id
 
-from .fakes import FakeClock, make_client
-from .test_catalog import FakeOrganization
+from tests.sentry.fakes import FakeClock, make_client
+from tests.sentry.test_catalog import FakeOrganization
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
 
 
 def fake_proc(root: Path, processes: dict[int, tuple[str, int, int]]) -> Path:
