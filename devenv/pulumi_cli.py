@@ -2,6 +2,18 @@
 
 Used by the demo, the end-to-end tests and the benchmark, so that all three run
 the engine the same way a deploy pipeline does.
+
+Why not `pulumi.automation`: it does drive this CLI (v3.274.1), the old Python
+language host and a file backend with a passphrase (a LocalWorkspace on a copy
+of the program previews, updates and previews again with no changes). But its
+`Stack.up` always follows the update with three more CLI calls (`stack output`
+masked and with secrets, `stack history`) and refresh and destroy with one,
+which the end-to-end tests and the benchmark would pay on every run and the
+benchmark would measure; one LocalWorkspace holds one environment for all its
+commands, where tests run single commands with another credential or address;
+and tests pass the CLI's own flags and read its exit code and output, which is
+what a pipeline sees. So this wrapper stays, thin: `run(...)` plus one method
+per command the tests use.
 """
 
 from __future__ import annotations

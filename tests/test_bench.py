@@ -279,7 +279,7 @@ def test_profile_summary_leaves_idle_threads_out_and_names_the_layer() -> None:
 
 
 def test_imports_are_their_own_category_whatever_module_is_being_imported() -> None:
-    stack = ("sentry_dsn_sync/sentry/client.py:<module>", "<frozen importlib._bootstrap>:_find_and_load",
+    stack = ("sentry_dsn_sync/sentry/_client.py:<module>", "<frozen importlib._bootstrap>:_find_and_load",
              "httpx/__init__.py:<module>")
     assert categorize(stack) == IMPORTS
 

@@ -18,7 +18,7 @@ from sentry_dsn_sync.errors import ConfigError
 from devenv.openbao import bao_binary
 from devenv.pulumi_cli import toolchain_bin
 from tests import doc_names
-from tests.test_config import BASE, ENV, INVALID
+from tests.config.test_parse import BASE, ENV, INVALID
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 COMPONENTS = Path(sentry_dsn_sync.errors.__file__).resolve().parent

@@ -33,6 +33,7 @@ from sentry_dsn_sync.report import (
 )
 from sentry_dsn_sync.sentry import RetryPolicy, SentryApi, SentryClient
 from sentry_simulator.testing import RunningSimulator, running_simulator
+from tests.sentry_view import newest_active_key, sentry_keys
 
 SEED_PATH = Path(__file__).resolve().parents[1] / "sentry_simulator" / "seeds" / "demo.json"
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -59,20 +60,6 @@ def env_for(sim: RunningSimulator, **overrides: str) -> dict[str, str]:
     env = {"SENTRY_URL": sim.url, "SENTRY_AUTH_TOKEN": TOKEN, "SENTRY_ORG": "acme"}
     env.update(overrides)
     return {name: value for name, value in env.items() if value}
-
-
-def sentry_keys(sim: RunningSimulator, project: str) -> list[dict[str, Any]]:
-    """The project's keys, read straight from Sentry's API (the test's own view)."""
-    response = httpx.get(f"{sim.url}api/0/projects/acme/{project}/keys/", headers={"Authorization": f"Bearer {TOKEN}"})
-    response.raise_for_status()
-    keys: list[dict[str, Any]] = response.json()
-    return keys
-
-
-def newest_active_key(sim: RunningSimulator, project: str) -> dict[str, Any]:
-    """The key the producer stack would publish."""
-    active = [key for key in sentry_keys(sim, project) if key["isActive"]]
-    return max(active, key=lambda key: (key["dateCreated"], int(key["id"], 16)))
 
 
 def stack_outputs(sim: RunningSimulator, projects: list[str]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from sentry_dsn_sync.errors import (
     SentryError,
     VaultError,
 )
-from sentry_dsn_sync.resources.project_dsn import ProjectDsn, ProjectDsnArgs
+from sentry_dsn_sync.resources import ProjectDsn, ProjectDsnArgs
 from sentry_dsn_sync.sync import SentryDsnSync, SentryDsnSyncArgs
 
 __all__ = [

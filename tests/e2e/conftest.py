@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
+from devenv.openbao import wait_for_kv_v2
 from devenv.pulumi_cli import PulumiProject, copy_project, toolchain_bin
 from sentry_simulator.seed import load_seed
-from devenv.openbao import wait_for_kv_v2
 from sentry_simulator.testing import running_simulator
-
-SEED_PATH = Path(__file__).resolve().parents[2] / "sentry_simulator" / "seeds" / "demo.json"
-STACK = "e2e"
+from tests.e2e.stack_helpers import SEED_PATH, STACK
 
 
 @pytest.fixture(scope="session")
@@ -62,27 +58,3 @@ def pulumi_project(tmp_path: Path, pulumi_bin: Path, simulator: Any, openbao: An
     project.init_stack(STACK)
     project.set_config(STACK, "sentry-dsn-sync:vault", {"mount": vault_mount})
     return project
-
-
-def configure(project: PulumiProject, **values: Any) -> None:
-    for key, value in values.items():
-        project.set_config(STACK, f"sentry-dsn-sync:{key}", value)
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True)
-
-
-def sentry_keys(simulator: Any, project: str) -> list[dict[str, Any]]:
-    """The project's keys as Sentry's own API returns them (the test's view, not the tool's)."""
-    response = httpx.get(
-        f"{simulator.url}api/0/projects/acme/{project}/keys/",
-        headers={"Authorization": "Bearer demo-token"},
-    )
-    response.raise_for_status()
-    return response.json()
-
-
-def newest_active_key(simulator: Any, project: str) -> dict[str, Any]:
-    active = [key for key in sentry_keys(simulator, project) if key["isActive"]]
-    return max(active, key=lambda key: (key["dateCreated"], int(key["id"], 16)))

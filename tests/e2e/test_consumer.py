@@ -12,7 +12,8 @@ import pytest
 
 from sentry_dsn_sync.report import EXIT_OK
 from devenv.pulumi_cli import REPO_ROOT, PulumiProject
-from tests.e2e.conftest import STACK, configure, newest_active_key
+from tests.e2e.stack_helpers import STACK, configure
+from tests.sentry_view import newest_active_key
 
 pytestmark = pytest.mark.e2e
 

@@ -10,7 +10,8 @@ import hvac.exceptions
 import pytest
 
 from devenv.pulumi_cli import PulumiProject
-from tests.e2e.conftest import STACK, configure, newest_active_key
+from tests.e2e.stack_helpers import STACK, configure
+from tests.sentry_view import newest_active_key
 
 pytestmark = pytest.mark.e2e
 

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from devenv.openbao import OpenBaoServer
 from devenv.pulumi_cli import REPO_ROOT, PulumiProject
 from sentry_simulator.testing import running_simulator
-from tests.e2e.conftest import sentry_keys
+from tests.sentry_view import sentry_keys
 
 pytestmark = pytest.mark.e2e
 

@@ -22,7 +22,7 @@ import yaml
 from devenv.pulumi_cli import REPO_ROOT, PulumiProject, toolchain_bin
 from sentry_dsn_sync import config
 from tests.e2e.checkout import fresh_checkout
-from tests.e2e.conftest import STACK
+from tests.e2e.stack_helpers import STACK
 
 pytestmark = pytest.mark.e2e
 

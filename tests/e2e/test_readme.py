@@ -29,7 +29,8 @@ from devenv.pulumi_cli import REPO_ROOT, PulumiProject, copy_project, toolchain_
 from sentry_simulator.seed import load_seed
 from sentry_simulator.testing import running_simulator
 from tests.e2e.checkout import fresh_checkout
-from tests.e2e.conftest import SEED_PATH, newest_active_key
+from tests.e2e.stack_helpers import SEED_PATH
+from tests.sentry_view import newest_active_key
 
 pytestmark = pytest.mark.e2e
 

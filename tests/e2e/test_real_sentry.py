@@ -16,7 +16,8 @@ import pytest
 from devenv.pulumi_cli import PulumiProject
 from sentry_simulator import generate_seed
 from sentry_simulator.testing import running_simulator
-from tests.e2e.conftest import STACK, configure, newest_active_key
+from tests.e2e.stack_helpers import STACK, configure
+from tests.sentry_view import newest_active_key
 
 pytestmark = pytest.mark.e2e
 

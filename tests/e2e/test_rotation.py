@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from devenv.pulumi_cli import PulumiProject
-from tests.e2e.conftest import STACK, configure, newest_active_key, sentry_keys
+from tests.e2e.stack_helpers import STACK, configure
+from tests.sentry_view import newest_active_key, sentry_keys
 
 pytestmark = pytest.mark.e2e
 

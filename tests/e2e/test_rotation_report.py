@@ -20,7 +20,8 @@ import pytest
 
 from devenv.pulumi_cli import PulumiProject
 from sentry_dsn_sync.report import EXIT_OK, EXIT_OLD_KEY_TRAFFIC, EXIT_SILENT
-from tests.e2e.conftest import STACK, configure, newest_active_key
+from tests.e2e.stack_helpers import STACK, configure
+from tests.sentry_view import newest_active_key
 
 pytestmark = pytest.mark.e2e
 

@@ -21,7 +21,7 @@ import pytest
 from devenv.openbao import wait_for_kv_v2
 from devenv.pulumi_cli import PulumiProject, copy_project
 from sentry_simulator.testing import running_simulator
-from tests.e2e.conftest import SEED_PATH, STACK
+from tests.e2e.stack_helpers import SEED_PATH, STACK
 
 pytestmark = pytest.mark.e2e
 

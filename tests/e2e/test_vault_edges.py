@@ -21,7 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from devenv.openbao import free_port, sealable_server
 from devenv.pulumi_cli import PulumiProject
-from tests.e2e.conftest import STACK, configure, newest_active_key
+from tests.e2e.stack_helpers import STACK, configure
+from tests.sentry_view import newest_active_key
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,7 @@ import hvac
 import pytest
 
 from devenv.pulumi_cli import REPO_ROOT, PulumiProject
-from tests.e2e.conftest import STACK, configure
+from tests.e2e.stack_helpers import STACK, configure
 
 pytestmark = pytest.mark.e2e
 

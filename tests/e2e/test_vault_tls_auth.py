@@ -24,7 +24,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from devenv.openbao import OpenBaoServer, dev_server_with_tls_listener, wait_for_kv_v2
 from devenv.pulumi_cli import PulumiProject
-from tests.e2e.conftest import STACK, configure, newest_active_key
+from tests.e2e.stack_helpers import STACK, configure
+from tests.sentry_view import newest_active_key
 from tests.e2e.pki import Pki, make_pki
 from tests.vault.fake_kubernetes import fake_kubernetes
 

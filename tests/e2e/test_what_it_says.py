@@ -19,7 +19,8 @@ import requests
 
 from devenv.openbao import OpenBaoServer
 from devenv.pulumi_cli import PulumiProject
-from tests.e2e.conftest import STACK, configure, sentry_keys
+from tests.e2e.stack_helpers import STACK, configure
+from tests.sentry_view import sentry_keys
 
 pytestmark = pytest.mark.e2e
 

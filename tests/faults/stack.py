@@ -19,7 +19,7 @@ import hvac
 import hvac.exceptions
 
 from devenv.pulumi_cli import PulumiProject, copy_project
-from sentry_dsn_sync.sentry.dsn import dsn_problem
+from sentry_dsn_sync.sentry import dsn_problem
 from sentry_simulator.testing import RunningSimulator
 from tests.faults.ledger import LEDGER
 

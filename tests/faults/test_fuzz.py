@@ -21,9 +21,9 @@ from sentry_dsn_sync.config import (
 )
 from sentry_dsn_sync.errors import ConfigError, SentryDsnSyncError, SentryResponseError
 from sentry_dsn_sync.paths import is_slug, path_problem
-from sentry_dsn_sync.sentry.client import parse_link_header
-from sentry_dsn_sync.sentry.dsn import check_public_dsn, dsn_problem
-from sentry_dsn_sync.sentry.models import MalformedItem, Project, ProjectKey, parse_each
+from sentry_dsn_sync.sentry._client import parse_link_header
+from sentry_dsn_sync.sentry import check_public_dsn, dsn_problem
+from sentry_dsn_sync.sentry._models import MalformedItem, Project, ProjectKey, parse_each
 from tests.sentry.fakes import FakeClock, make_client
 
 FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

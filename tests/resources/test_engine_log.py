@@ -7,7 +7,7 @@ from typing import Any
 
 from pulumi.runtime.proto import engine_pb2
 
-from sentry_dsn_sync.resources import engine_log
+from sentry_dsn_sync.resources import _engine_log as engine_log
 
 PROVIDER_ARGV = ["/venv/lib/python3.11/site-packages/pulumi/dynamic/__main__.py", "127.0.0.1:40123"]
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from sentry_dsn_sync.errors import VaultConflictError
-from sentry_dsn_sync.resources import provider_errors
+from sentry_dsn_sync.resources import _provider_errors as provider_errors
 
 
 @pytest.fixture

@@ -223,7 +223,7 @@ def test_an_empty_page_ends_a_listing_even_when_its_link_offers_more(clock: Fake
 def test_a_listing_longer_than_an_organization_holds_is_stopped_with_a_clear_error(
     clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sentry_dsn_sync.sentry.client as client_module
+    import sentry_dsn_sync.sentry._client as client_module
 
     monkeypatch.setattr(client_module, "MAX_LISTED_ITEMS", 300)
     counter = {"n": 0}
@@ -545,6 +545,12 @@ def test_a_token_echoed_by_the_server_is_scrubbed_from_messages(clock: FakeClock
         client.get_json("projects/acme/web/")
     assert "Bearer ***" in str(caught.value)
     assert_no_token(caught.value, client)
+
+
+def test_a_bad_base_url_is_quoted_without_its_password(clock: FakeClock) -> None:
+    with pytest.raises(ConfigError, match=r"ftp://proxyuser:\*\*\*@sentry.io") as caught:
+        make_client(lambda r: ok(), clock, base_url="ftp://proxyuser:proxypass@sentry.io")
+    assert "proxypass" not in str(caught.value)
 
 
 def test_credentials_in_the_base_url_do_not_reach_error_messages(clock: FakeClock) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sentry_dsn_sync.errors import InvalidDsnError, SentryResponseError
-from sentry_dsn_sync.sentry.dsn import check_public_dsn, dsn_problem
+from sentry_dsn_sync.sentry._dsn import check_public_dsn, dsn_problem
 
 KEY = "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6"
 PID = 4508000000000101

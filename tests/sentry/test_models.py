@@ -15,7 +15,7 @@ from .fakes import KEY_SECRET, key_json, project_json
 
 ENDPOINT = "GET https://sentry.io/api/0/projects/acme/web/keys/"
 
-# The listProjectKeys example of Sentry's OpenAPI schema (shared/sentry-api/openapi-subset.json), trimmed
+# The listProjectKeys example of Sentry's OpenAPI schema (tests/simulator/openapi-subset.json), trimmed
 # to the fields that matter here; the secret parts are left in on purpose.
 OFFICIAL_KEY: dict[str, Any] = {
     "id": "60120449b6b1d5e45f75561e6dabd80b",

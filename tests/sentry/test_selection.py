@@ -1,4 +1,4 @@
-"""The key selection rule of DESIGN.md, table-driven."""
+"""The key selection rule (README, "Which key is published"), table-driven."""
 
 from __future__ import annotations
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,18 +12,7 @@ import pytest
 
 from sentry_simulator import DEMO_SEED_PATH
 from sentry_simulator.testing import RunningSimulator, running_simulator
-from simulator_helpers import sentry_client
-
-# A verbatim copy of shared/sentry-api/openapi-subset.json, so the contract
-# travels with the repository and CI on a clean clone checks the same schema.
-SPEC_PATH = Path(__file__).with_name("openapi-subset.json")
-
-# Tokens the demo seed lacks, to reach the 403 paths.
-EXTRA_TOKENS = [
-    {"token": "org-only-token", "scopes": ["org:read"]},
-    {"token": "project-only-token", "scopes": ["project:read"]},
-    {"token": "admin-scopes-token", "scopes": ["org:admin", "project:write"]},
-]
+from simulator_helpers import EXTRA_TOKENS, SPEC_PATH, sentry_client
 
 
 @pytest.fixture(scope="session")

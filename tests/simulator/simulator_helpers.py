@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import ssl
+from pathlib import Path
 
 import httpx
 
-__all__ = ["link_entries", "sentry_client"]
+__all__ = ["EXTRA_TOKENS", "SPEC_PATH", "link_entries", "sentry_client"]
+
+# The subset of Sentry's OpenAPI schema the tool relies on, kept in the repository
+# so CI on a clean clone checks the same schema.
+SPEC_PATH = Path(__file__).with_name("openapi-subset.json")
+
+# Tokens the demo seed lacks, to reach the 403 paths.
+EXTRA_TOKENS = [
+    {"token": "org-only-token", "scopes": ["org:read"]},
+    {"token": "project-only-token", "scopes": ["project:read"]},
+    {"token": "admin-scopes-token", "scopes": ["org:admin", "project:write"]},
+]
 
 
 # Building an SSL context per client costs ~30 ms; the tests make hundreds of clients.

@@ -23,7 +23,7 @@ from sentry_simulator.testing import RunningSimulator, running_simulator
 from simulator_helpers import sentry_client
 
 # Sentry documents no body for its error statuses; this is the shape it sends
-# (DRF's exception handler), and the one DESIGN.md section 3 promises.
+# (DRF's exception handler), and the one the simulator must answer with.
 DETAIL_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {"detail": {"type": "string", "minLength": 1}},

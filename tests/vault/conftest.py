@@ -1,34 +1,28 @@
-"""One real OpenBao dev server for the whole session, plus helpers to build settings against it.
+"""Vault fixtures on the run's one OpenBao dev server (`openbao`, tests/conftest.py), with two mounts of their own.
 
 Tests isolate themselves by path (every test writes below its own random
-prefix), not by server, so the suite pays the server start-up once.
+prefix), not by server, so the run pays the server start-up once.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
 
 import hvac
 import pytest
 
-from sentry_dsn_sync.config import TokenAuth, VaultAuth, VaultSettings
-from devenv.openbao import OpenBaoServer, dev_server, wait_for_kv_v2
-
-V1_MOUNT = "kv1"
-V2_MOUNT = "apps"
+from devenv.openbao import OpenBaoServer, wait_for_kv_v2
+from tests.vault.vault_helpers import V1_MOUNT, V2_MOUNT, MakeSettings
 
 
 @pytest.fixture(scope="session")
-def bao() -> Iterator[OpenBaoServer]:
-    with dev_server() as server:
-        root = server.client()
-        root.sys.enable_secrets_engine("kv", path=V1_MOUNT, options={"version": "1"})
-        root.sys.enable_secrets_engine("kv", path=V2_MOUNT, options={"version": "2"})
-        wait_for_kv_v2(server, V2_MOUNT)
-        yield server
+def bao(openbao: OpenBaoServer) -> OpenBaoServer:
+    root = openbao.client()
+    root.sys.enable_secrets_engine("kv", path=V1_MOUNT, options={"version": "1"})
+    root.sys.enable_secrets_engine("kv", path=V2_MOUNT, options={"version": "2"})
+    wait_for_kv_v2(openbao, V2_MOUNT)
+    return openbao
 
 
 @pytest.fixture
@@ -54,32 +48,6 @@ def home(tmp_path: Path) -> Path:
 @pytest.fixture
 def root_env(bao: OpenBaoServer, home: Path) -> dict[str, str]:
     return {"VAULT_TOKEN": bao.root_token, "HOME": str(home)}
-
-
-class MakeSettings:
-    """Builds VaultSettings pointing at the session server unless told otherwise."""
-
-    def __init__(self, server: OpenBaoServer) -> None:
-        self.server = server
-
-    def __call__(
-        self,
-        *,
-        auth: VaultAuth | None = None,
-        address: str | None = None,
-        namespace: str | None = None,
-        mount: str = V2_MOUNT,
-        kv_version: Literal[1, 2] = 2,
-        ca_cert: str | None = None,
-    ) -> VaultSettings:
-        return VaultSettings(
-            address=address or self.server.address,
-            namespace=namespace,
-            mount=mount,
-            kv_version=kv_version,
-            auth=auth or TokenAuth(),
-            ca_cert=ca_cert,
-        )
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from sentry_dsn_sync.errors import VaultError
 from sentry_dsn_sync.resources.context import ProviderContext
 from sentry_dsn_sync.vault import KvStore
 from sentry_dsn_sync.vault import client as vault_client
-from tests.vault.conftest import V2_MOUNT, MakeSettings
+from tests.vault.vault_helpers import V2_MOUNT, MakeSettings
 
 STACK = "rt"
 

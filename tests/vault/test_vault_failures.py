@@ -22,7 +22,7 @@ from sentry_dsn_sync.errors import (
 from sentry_dsn_sync.vault import KvStore, PublishResult, connect
 from sentry_dsn_sync.vault._plain_get import NotPlainGet, plain_get
 from devenv.openbao import OpenBaoServer, dev_server, free_port, sealable_server, wait_for_kv_v2
-from tests.vault.conftest import V2_MOUNT, MakeSettings
+from tests.vault.vault_helpers import V2_MOUNT, MakeSettings
 from tests.vault.fake_kubernetes import make_ca
 
 FIELDS = {"dsn": "https://abc@o1.ingest.sentry.io/1", "key_id": "k1"}

@@ -15,11 +15,12 @@ from __future__ import annotations
 import difflib
 import os
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import SplitResult, urlsplit
 
+from sentry_dsn_sync._redaction import redacted_url
+from sentry_dsn_sync._urls import base_url_problem
 from sentry_dsn_sync.config._settings import (
     AUTH_KEYS,
     CONFIG_NAMESPACE,
@@ -236,27 +237,11 @@ def _sourced(
     return None
 
 
-def _redacted(parts: SplitResult) -> str:
-    """A URL without its password, so a message can quote it."""
-    if parts.password is None:
-        return parts.geturl()
-    host = parts.netloc.rsplit("@", 1)[1]
-    return parts._replace(netloc=f"{parts.username}:***@{host}").geturl()
-
-
 def _check_url(raw: _Sourced, example: str, problems: _Problems) -> bool:
-    parts = urlsplit(raw.value)
-    shown = _redacted(parts)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        problems.add(f"{raw.name}: {shown!r} is not an http(s) URL; use e.g. {example}")
-        return False
-    if parts.username is not None or parts.password is not None:
-        problems.add(f"{raw.name}: {shown!r} carries credentials; give the URL without them, e.g. {example}")
-        return False
-    if parts.query or parts.fragment:
-        problems.add(f"{raw.name}: {shown!r} has a query or fragment; give the base URL only, e.g. {example}")
-        return False
-    return True
+    problem = base_url_problem(raw.value)
+    if problem is not None:
+        problems.add(f"{raw.name}: {redacted_url(raw.value)!r} {problem}; use e.g. {example}")
+    return problem is None
 
 
 # -- Sentry ------------------------------------------------------------------------------------
@@ -521,7 +506,9 @@ def _parse_vault(raw: Any, env: Mapping[str, str], problems: _Problems, *, encry
         return None
     _reject_unknown(raw, VAULT_KEYS, "vault.", problems)
     namespace = _sourced(raw, "namespace", "vault.", env, problems)
-    ca_cert = _parse_ca_cert(raw, env, problems)
+    ca_cert = _parse_local_path(
+        raw, env, problems, "caCert", present=os.path.exists, otherwise="does not exist; give the path of a PEM CA bundle"
+    )
     client_cert, client_key = _parse_client_cert(raw, env, problems)
     tls_server_name = _sourced(raw, "tlsServerName", "vault.", env, problems)
     auth = _parse_auth(raw.get("auth"), problems, encrypted=encrypted)
@@ -538,7 +525,14 @@ def _parse_vault(raw: Any, env: Mapping[str, str], problems: _Problems, *, encry
         path_template=_parse_template(raw, problems),
         auth=auth,
         ca_cert=ca_cert,
-        ca_path=_parse_ca_path(raw, env, problems),
+        ca_path=_parse_local_path(
+            raw,
+            env,
+            problems,
+            "caPath",
+            present=os.path.isdir,
+            otherwise="is not a directory; give a directory of PEM CA certificates",
+        ),
         client_cert=client_cert,
         client_key=client_key,
         tls_server_name=tls_server_name.value if tls_server_name else None,
@@ -591,25 +585,24 @@ def _parse_on_delete(raw: Mapping[str, Any], problems: _Problems) -> OnDelete:
     return DEFAULT_ON_DELETE
 
 
-def _parse_ca_cert(raw: Mapping[str, Any], env: Mapping[str, str], problems: _Problems) -> str | None:
-    ca_cert = _sourced(raw, "caCert", "vault.", env, problems)
-    if ca_cert is None:
+def _parse_local_path(
+    raw: Mapping[str, Any],
+    env: Mapping[str, str],
+    problems: _Problems,
+    key: str,
+    *,
+    present: Callable[[str], bool],
+    otherwise: str,
+) -> str | None:
+    """`vault.<key>` (or its variable) as a local path that `present` accepts, else a problem ending `otherwise`."""
+    given = _sourced(raw, key, "vault.", env, problems)
+    if given is None:
         return None
     # Checked here so a typo fails before any request, not as a confusing TLS error later.
-    if not os.path.exists(ca_cert.value):
-        problems.add(f"{ca_cert.name}: {ca_cert.value!r} does not exist; give the path of a PEM CA bundle")
+    if not present(given.value):
+        problems.add(f"{given.name}: {given.value!r} {otherwise}")
         return None
-    return ca_cert.value
-
-
-def _parse_ca_path(raw: Mapping[str, Any], env: Mapping[str, str], problems: _Problems) -> str | None:
-    ca_path = _sourced(raw, "caPath", "vault.", env, problems)
-    if ca_path is None:
-        return None
-    if not os.path.isdir(ca_path.value):
-        problems.add(f"{ca_path.name}: {ca_path.value!r} is not a directory; give a directory of PEM CA certificates")
-        return None
-    return ca_path.value
+    return given.value
 
 
 def _parse_client_cert(

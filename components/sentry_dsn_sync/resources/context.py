@@ -38,7 +38,7 @@ from sentry_dsn_sync.config import (
     parse_settings,
     parse_vault_settings,
 )
-from sentry_dsn_sync.resources import engine_log
+from sentry_dsn_sync.resources import _engine_log as engine_log
 from sentry_dsn_sync.resources.invocation_cache import InvocationCache, pulumi_invocation_id
 from sentry_dsn_sync.resources.read_ahead import ReadAhead
 

@@ -28,7 +28,6 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlsplit
 
 import pulumi
 from pulumi.dynamic import (
@@ -43,6 +42,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
+from sentry_dsn_sync._redaction import redacted_url
 from sentry_dsn_sync.config import ON_DELETE_CHOICES, OnDelete, provider_config
 from sentry_dsn_sync.errors import (
     KeySelectionError,
@@ -51,7 +51,7 @@ from sentry_dsn_sync.errors import (
     VaultError,
     VaultMountError,
 )
-from sentry_dsn_sync.resources.provider_errors import report_expected_errors_without_traceback
+from sentry_dsn_sync.resources._provider_errors import report_expected_errors_without_traceback
 from sentry_dsn_sync.resources.context import provider_context
 
 if TYPE_CHECKING:
@@ -223,7 +223,7 @@ class ProjectDsnProvider(ResourceProvider):
             # Gone from Vault: drop it from state; the next `up` creates it again.
             return ReadResult(id_=None, outs={})
         outs = {key: value for key, value in props.items() if key != "__provider"}
-        outs.update({field: _shown(current.data.get(field, MISSING)) for field in published_fields(props)})
+        outs.update({field: redacted_url(str(current.data.get(field, MISSING))) for field in published_fields(props)})
         # State now says what Vault holds, so there is no drift left between the two.
         outs["vault_drift"] = {}
         # Inputs too: the next check measures drift against them, and the next
@@ -241,8 +241,7 @@ def _flat_inputs(news: dict[str, Any]) -> dict[str, Any]:
 def _published_values(catalog: OrganizationCatalog, inputs: dict[str, Any]) -> dict[str, Any]:
     """Read Sentry and choose the key, as DESIGN's rule says."""
     # Imported here: the program imports this module but never reads Sentry (see context).
-    from sentry_dsn_sync.sentry import choose_key
-    from sentry_dsn_sync.sentry.dsn import check_public_dsn
+    from sentry_dsn_sync.sentry import check_public_dsn, choose_key
 
     project = catalog.project(inputs["project_slug"])
     choice = choose_key(
@@ -290,7 +289,7 @@ def _vault_drift(store: KvStore, olds: dict[str, Any], news: dict[str, Any]) -> 
     published = _vault_fields(olds)
     # Compared as shown, so that state written by `read` (which records a missing
     # field as MISSING) is not mistaken for drift.
-    in_vault = {field: _shown(data.get(field, MISSING)) for field in published}
+    in_vault = {field: redacted_url(str(data.get(field, MISSING))) for field in published}
     return {field: value for field, value in in_vault.items() if value != published[field]}
 
 
@@ -310,26 +309,6 @@ def _will_write(olds: dict[str, Any], news: dict[str, Any]) -> bool:
 def _moved(olds: dict[str, Any], news: dict[str, Any]) -> bool:
     """Whether the secret's location (mount or path) changes, which makes the update a replace."""
     return any(olds.get(key) != news.get(key) for key in LOCATION_FIELDS)
-
-
-def _shown(value: Any) -> str:
-    """A Vault value as it may appear in state and preview: as text, minus any password in a URL.
-
-    The tool's fields hold public values only, but a hand edit could paste a
-    secret DSN (`https://public:secret@host/1`) into `dsn`; its secret part
-    must not travel into state from here.
-    """
-    text = str(value)
-    if "@" not in text:
-        return text  # no user part, so no password: the common case, without parsing
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return text
-    if parts.password is None:
-        return text
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()
 
 
 def _vault_property(exc: VaultError) -> str:

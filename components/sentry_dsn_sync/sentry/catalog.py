@@ -26,9 +26,9 @@ from sentry_dsn_sync.errors import (
     SentryPermissionError,
     SentryResponseError,
 )
-from sentry_dsn_sync.sentry.api import SentryApi
-from sentry_dsn_sync.sentry.client import RetryPolicy, SentryClient
-from sentry_dsn_sync.sentry.models import MalformedItem, Project, ProjectKey
+from sentry_dsn_sync.sentry._api import SentryApi
+from sentry_dsn_sync.sentry._client import RetryPolicy, SentryClient
+from sentry_dsn_sync.sentry._models import MalformedItem, Project, ProjectKey
 
 __all__ = ["OrganizationCatalog", "SharedDocument", "open_catalog"]
 

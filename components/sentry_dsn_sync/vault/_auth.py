@@ -27,7 +27,7 @@ from sentry_dsn_sync.config import (
     VaultAuth,
 )
 from sentry_dsn_sync.errors import VaultAuthError
-from sentry_dsn_sync.vault._errors import CallSite, vault_errors
+from sentry_dsn_sync.vault._error_translation import CallSite, vault_errors
 
 __all__ = ["login"]
 

@@ -23,7 +23,7 @@ from urllib3.util.retry import Retry
 
 from sentry_dsn_sync.config import VaultSettings
 from sentry_dsn_sync.vault._auth import login
-from sentry_dsn_sync.vault._errors import CallSite
+from sentry_dsn_sync.vault._error_translation import CallSite
 
 __all__ = ["DEFAULT_TIMEOUT", "client_identity", "connect"]
 

@@ -23,7 +23,7 @@ import hvac.utils
 from sentry_dsn_sync.config import OnDelete
 from sentry_dsn_sync.errors import VaultConflictError, VaultError, VaultMountError, VaultPermissionError
 from sentry_dsn_sync.paths import path_problem
-from sentry_dsn_sync.vault._errors import CallSite, is_cas_conflict, vault_errors
+from sentry_dsn_sync.vault._error_translation import CallSite, is_cas_conflict, vault_errors
 from sentry_dsn_sync.vault._plain_get import PlainReader
 
 __all__ = ["DEFAULT_CAS_ATTEMPTS", "KvStore", "PublishResult", "StoredSecret"]

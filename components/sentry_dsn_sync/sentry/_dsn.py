@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from urllib.parse import SplitResult, urlsplit
 
+from sentry_dsn_sync._redaction import redacted_url
 from sentry_dsn_sync.errors import InvalidDsnError
 
 __all__ = ["check_public_dsn", "dsn_problem"]
@@ -63,20 +64,13 @@ def check_public_dsn(dsn: str, *, key_id: str, public_key: str, project_id: int,
     if problem is None:
         return
     raise InvalidDsnError(
-        f"project '{project}': client key '{key_id}' has a public DSN that {problem} ({_shown(dsn)}); "
+        f"project '{project}': client key '{key_id}' has a public DSN that {problem} ({_quoted(dsn)}); "
         "it was not published and the project's secret and outputs keep their last good value. "
         "Check the key in Sentry (Project Settings > Client Keys) and that sentryUrl reaches Sentry itself"
     )
 
 
-def _shown(dsn: str) -> str:
+def _quoted(dsn: str) -> str:
     """The DSN as a message may quote it: without a password, printable, and short."""
-    try:
-        parts = urlsplit(dsn)
-        if parts.password is not None:
-            host = parts.netloc.rsplit("@", 1)[1]
-            dsn = parts._replace(netloc=f"{parts.username}:***@{host}").geturl()
-    except ValueError:
-        pass  # not a URL: nothing in it is a password field
-    text = repr(dsn)
+    text = repr(redacted_url(dsn))
     return text if len(text) <= 120 else text[:117] + "..."

@@ -9,13 +9,14 @@ hint) but any credential the caller holds is scrubbed from it first.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import hvac.exceptions
 import requests.exceptions
 
+from sentry_dsn_sync._redaction import scrubbed
 from sentry_dsn_sync.errors import (
     VaultAuthError,
     VaultError,
@@ -72,7 +73,7 @@ def translate(
     """The project error for one hvac/requests exception raised at `site`."""
     if isinstance(exc, requests.exceptions.RequestException):
         return _transport_error(exc, site)
-    detail = _scrub(_vault_text(exc), redact)
+    detail = scrubbed(_vault_text(exc), redact)
     where = _where(site)
     if isinstance(exc, hvac.exceptions.VaultDown):
         if "sealed" in detail.lower():
@@ -114,67 +115,103 @@ def translate(
         exc, (hvac.exceptions.Unauthorized, hvac.exceptions.Forbidden, hvac.exceptions.InvalidRequest)
     ):
         return VaultAuthError(_auth_message(site, detail), path=site.path)
-    if isinstance(exc, hvac.exceptions.Unauthorized):
-        return VaultAuthError(_auth_message(site, detail), path=site.path)
-    if isinstance(exc, hvac.exceptions.Forbidden):
-        return VaultPermissionError(
-            f"permission denied: the Vault token needs the `{site.capability}` capability on "
-            f"`{site.path}`{where}; add it to the token's policy",
-            path=site.path,
-        )
     if isinstance(exc, hvac.exceptions.InvalidPath) and "no handler for route" in detail:
-        if site.path.startswith("auth/"):
-            mount = site.path.removeprefix("auth/").removesuffix("/login")
-            return VaultAuthError(
-                f"no auth method is enabled at `auth/{mount}/`{where}; enable it "
-                f"(`vault auth enable -path={mount} <method>`) or fix vault.auth.mount",
-                path=site.path,
-            )
-        mount = site.path.split("/", 1)[0]
-        return VaultMountError(
-            f"no secrets engine is mounted at `{mount}/`{where}; enable one "
-            f"(`vault secrets enable -path={mount} kv-v2`) or fix vault.mount",
-            path=site.path,
-        )
-    if isinstance(exc, _TRANSIENT):
-        return VaultUnavailableError(
-            f"Vault at {site.address} failed on `{site.path}` ({detail}); retry later", path=site.path
-        )
+        return _unrouted(site)
+    for hvac_error, explain in _BY_STATUS:
+        if isinstance(exc, hvac_error):
+            return explain(site, detail)
     return VaultError(f"Vault refused the request on `{site.path}`{where}: {detail}", path=site.path)
 
 
-_TRANSIENT = (hvac.exceptions.RateLimitExceeded, hvac.exceptions.InternalServerError, hvac.exceptions.BadGateway)
+def _unrouted(site: CallSite) -> VaultError:
+    """Vault's 404 "no handler for route": nothing is mounted where the path points."""
+    where = _where(site)
+    if site.path.startswith("auth/"):
+        mount = site.path.removeprefix("auth/").removesuffix("/login")
+        return VaultAuthError(
+            f"no auth method is enabled at `auth/{mount}/`{where}; enable it "
+            f"(`vault auth enable -path={mount} <method>`) or fix vault.auth.mount",
+            path=site.path,
+        )
+    mount = site.path.split("/", 1)[0]
+    return VaultMountError(
+        f"no secrets engine is mounted at `{mount}/`{where}; enable one "
+        f"(`vault secrets enable -path={mount} kv-v2`) or fix vault.mount",
+        path=site.path,
+    )
+
+
+def _rejected_credential(site: CallSite, detail: str) -> VaultError:
+    return VaultAuthError(_auth_message(site, detail), path=site.path)
+
+
+def _missing_capability(site: CallSite, detail: str) -> VaultError:
+    return VaultPermissionError(
+        f"permission denied: the Vault token needs the `{site.capability}` capability on "
+        f"`{site.path}`{_where(site)}; add it to the token's policy",
+        path=site.path,
+    )
+
+
+def _transient(site: CallSite, detail: str) -> VaultError:
+    return VaultUnavailableError(
+        f"Vault at {site.address} failed on `{site.path}` ({detail}); retry later", path=site.path
+    )
+
+
+# hvac's exception for a status (its `VaultError.from_status` table) -> ours, for answers that
+# nothing above explains more precisely.
+_BY_STATUS: tuple[tuple[type[hvac.exceptions.VaultError], Callable[[CallSite, str], VaultError]], ...] = (
+    (hvac.exceptions.Unauthorized, _rejected_credential),  # 401
+    (hvac.exceptions.Forbidden, _missing_capability),  # 403
+    (hvac.exceptions.RateLimitExceeded, _transient),  # 429
+    (hvac.exceptions.InternalServerError, _transient),  # 500
+    (hvac.exceptions.BadGateway, _transient),  # 502
+)
+
+
+# A failure to talk to Vault at all -> our error and what to check; first match wins, and
+# SSLError is a ConnectionError, so it comes first. `{reason}` is the TLS failure in short.
+_TRANSPORT_FAILURES: tuple[tuple[type[requests.exceptions.RequestException], type[VaultError], str], ...] = (
+    (
+        requests.exceptions.SSLError,
+        VaultTLSError,
+        "TLS handshake with Vault at {address} failed ({reason}); {tls_fix}",
+    ),
+    (
+        requests.exceptions.Timeout,
+        VaultUnavailableError,
+        "Vault at {address} did not answer in time; check vault.address / VAULT_ADDR and the network path to it",
+    ),
+    (
+        requests.exceptions.ConnectionError,
+        VaultUnavailableError,
+        "cannot reach Vault at {address} (connection refused or host unreachable); "
+        "check vault.address / VAULT_ADDR and that the server is running",
+    ),
+)
 
 
 def _transport_error(exc: requests.exceptions.RequestException, site: CallSite) -> VaultError:
-    # SSLError is a ConnectionError, so it must be recognised first.
-    if isinstance(exc, requests.exceptions.SSLError):
-        reason = _ssl_reason(exc)
-        if reason == "hostname mismatch":
-            fix = (
-                "the server's certificate does not name this host; set vault.tlsServerName "
-                "(or VAULT_TLS_SERVER_NAME) to a name it carries, or use that name in vault.address"
-            )
-        else:
-            fix = (
-                "point vault.caCert (or VAULT_CACERT) at the CA bundle that signed the server's certificate, "
-                "or vault.caPath (or VAULT_CAPATH) at a directory of CA certificates, "
-                "or use http:// if the server does not speak TLS"
-            )
-        return VaultTLSError(f"TLS handshake with Vault at {site.address} failed ({reason}); {fix}", path=site.path)
-    if isinstance(exc, requests.exceptions.Timeout):
-        return VaultUnavailableError(
-            f"Vault at {site.address} did not answer in time; check vault.address / VAULT_ADDR "
-            "and the network path to it",
-            path=site.path,
-        )
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        return VaultUnavailableError(
-            f"cannot reach Vault at {site.address} (connection refused or host unreachable); "
-            "check vault.address / VAULT_ADDR and that the server is running",
-            path=site.path,
-        )
+    for failure, kind, template in _TRANSPORT_FAILURES:
+        if isinstance(exc, failure):
+            reason = _ssl_reason(exc)
+            message = template.format(address=site.address, reason=reason, tls_fix=_tls_fix(reason))
+            return kind(message, path=site.path)
     return VaultUnavailableError(f"request to Vault at {site.address} failed: {type(exc).__name__}", path=site.path)
+
+
+def _tls_fix(reason: str) -> str:
+    if reason == "hostname mismatch":
+        return (
+            "the server's certificate does not name this host; set vault.tlsServerName "
+            "(or VAULT_TLS_SERVER_NAME) to a name it carries, or use that name in vault.address"
+        )
+    return (
+        "point vault.caCert (or VAULT_CACERT) at the CA bundle that signed the server's certificate, "
+        "or vault.caPath (or VAULT_CAPATH) at a directory of CA certificates, "
+        "or use http:// if the server does not speak TLS"
+    )
 
 
 def _auth_message(site: CallSite, detail: str) -> str:
@@ -200,7 +237,7 @@ def _vault_text(exc: hvac.exceptions.VaultError) -> str:
     return str(exc.args[0]) if exc.args and exc.args[0] else type(exc).__name__
 
 
-def _ssl_reason(exc: requests.exceptions.SSLError) -> str:
+def _ssl_reason(exc: requests.exceptions.RequestException) -> str:
     text = str(exc)
     # A name mismatch is also a CERTIFICATE_VERIFY_FAILED, with its own fix: look for it first.
     if "Hostname mismatch" in text or "IP address mismatch" in text:
@@ -209,10 +246,3 @@ def _ssl_reason(exc: requests.exceptions.SSLError) -> str:
         if marker in text:
             return marker.lower().replace("_", " ")
     return "certificate or protocol error"
-
-
-def _scrub(text: str, secrets: Iterable[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text

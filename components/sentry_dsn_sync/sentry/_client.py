@@ -1,7 +1,7 @@
 """The one place every Sentry HTTP call goes through.
 
 Auth, time-outs, retries, rate limits, pagination and error mapping live here
-and nowhere else, so that every endpoint wrapper in :mod:`sentry_dsn_sync.sentry.api`
+and nowhere else, so that every endpoint wrapper in :mod:`sentry_dsn_sync.sentry._api`
 behaves the same against sentry.io, regional hosts and self-hosted instances.
 """
 
@@ -23,6 +23,8 @@ from urllib.parse import quote
 
 import httpx
 
+from sentry_dsn_sync._redaction import redacted_url, scrubbed
+from sentry_dsn_sync._urls import http_url_problem
 from sentry_dsn_sync.config import Secret
 from sentry_dsn_sync.errors import (
     ConfigError,
@@ -156,12 +158,13 @@ def api_path(template: str, *values: str) -> str:
 
 def api_root(base_url: str) -> httpx.URL:
     """`<base>/api/0/` for sentry.io, regional hosts and self-hosted path prefixes alike."""
+    problem = http_url_problem(base_url.strip())
+    if problem is not None:
+        raise ConfigError(f"sentryUrl: {redacted_url(base_url)!r} {problem}; use e.g. https://sentry.io/")
     try:
         url = httpx.URL(base_url.strip())
     except httpx.InvalidURL as exc:
-        raise ConfigError(f"sentryUrl: {base_url!r} is not a URL ({exc})") from exc
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ConfigError(f"sentryUrl: {base_url!r} is not an http(s) URL; use e.g. https://sentry.io/")
+        raise ConfigError(f"sentryUrl: {redacted_url(base_url)!r} is not a URL ({exc})") from exc
     path = url.path.rstrip("/")
     # Accept a base that already names the API root instead of doubling it.
     if not path.endswith("/api/0"):
@@ -399,7 +402,7 @@ class SentryClient:
         `bucket` is the endpoint's rate-limit bucket (its path template), which
         Sentry counts requests in.
         """
-        request = self._http.build_request("GET", path, params=_clean(params))
+        request = self._http.build_request("GET", path, params=_query_params(params))
         return self._decode(self._request(request, what, scope, bucket))
 
     def paginate(
@@ -420,7 +423,7 @@ class SentryClient:
         `results="false"`, on an empty page, and, as a fault, on a cursor seen
         before or more pages than an organization can fill.
         """
-        query = dict(_clean(params))
+        query = dict(_query_params(params))
         # Without per_page, Sentry's smallest default page (10, the key lists') bounds the count.
         per_page = max(1, int(query["per_page"])) if query.get("per_page", "").isdigit() else 10
         max_pages = math.ceil(MAX_LISTED_ITEMS / per_page)
@@ -588,47 +591,23 @@ class SentryClient:
     ) -> NoReturn:
         endpoint = f"{request.method} {_display_url(request.url)}"
         status = response.status_code
-        detail = _detail_suffix(response)
-        if status == 401:
-            message = (
-                f"Sentry rejected the token from {self._token_source} on {endpoint} (HTTP 401{detail}): it is "
-                f"invalid, expired or revoked. Create a new auth token with the scopes {REQUIRED_SCOPES} and set "
-                "it there"
-            )
-            raise self._error(SentryAuthError, message, request, status=status)
-        if status == 403 and self._token.reveal().startswith(ORGANIZATION_TOKEN_PREFIX):
-            message = (
-                f"the token from {self._token_source} is an organization auth token ({ORGANIZATION_TOKEN_PREFIX}...), "
-                f"which Sentry issues with the org:ci scope only, so it may not call {endpoint} (HTTP 403{detail}). "
-                f"Use {WORKING_TOKENS}"
-            )
-            raise self._error(SentryPermissionError, message, request, status=status)
         if status == 302 and (new_slug := _moved_to(response)) is not None:
             message = f"Sentry answered {endpoint} with 302: {what or 'the project'} was renamed to '{new_slug}'"
             url = _display_url(request.url)
             raise SentryProjectRenamedError(
                 self._scrub(message), new_slug=new_slug, method=request.method, url=url, status=status
             )
-        if status == 403:
-            needs = (
-                f"this endpoint needs the scope {scope} (sentry-dsn-sync needs {REQUIRED_SCOPES})"
-                if scope
-                else f"it needs the scopes {REQUIRED_SCOPES}"
+        if status in _REFUSALS:
+            kind, explain = _REFUSALS[status]
+            refusal = _Refusal(
+                endpoint=endpoint,
+                detail=_detail_suffix(response),
+                token_source=self._token_source,
+                what=what,
+                scope=scope,
+                organization_token=self._token.reveal().startswith(ORGANIZATION_TOKEN_PREFIX),
             )
-            message = (
-                f"the token from {self._token_source} may not call {endpoint} (HTTP 403{detail}); {needs}, "
-                "and its user must have access to the project's team"
-            )
-            raise self._error(SentryPermissionError, message, request, status=status)
-        if status == 404:
-            if what:
-                message = (
-                    f"Sentry has no {what} ({endpoint} answered 404{detail}); check the slug in the stack "
-                    f"config, and that the token from {self._token_source} can see it"
-                )
-            else:
-                message = f"Sentry answered 404 Not Found for {endpoint}{detail}"
-            raise self._error(SentryNotFoundError, message, request, status=status)
+            raise self._error(kind, explain(refusal), request, status=status)
         if response.is_redirect:
             location = response.headers.get("Location", "")
             message = (
@@ -636,7 +615,7 @@ class SentryClient:
                 "address the Sentry API is served from, e.g. https://sentry.example.com/"
             )
             raise self._error(SentryResponseError, message, request, status=status)
-        message = f"Sentry refused {endpoint} with HTTP {status} {response.reason_phrase}{detail}"
+        message = f"Sentry refused {endpoint} with HTTP {status} {response.reason_phrase}{_detail_suffix(response)}"
         raise self._error(SentryError, message, request, status=status)
 
     def _decode(self, response: httpx.Response) -> Any:
@@ -667,11 +646,10 @@ class SentryClient:
 
     def _scrub(self, message: str) -> str:
         # Server text is echoed into messages; make sure it can never carry the token back out.
-        secret = self._token.reveal()
-        return message.replace(secret, "***") if secret else message
+        return scrubbed(message, (self._token.reveal(),))
 
 
-def _clean(params: Params | None) -> dict[str, str]:
+def _query_params(params: Params | None) -> dict[str, str]:
     """Drop unset parameters and spell booleans the way Sentry's query parser expects."""
     cleaned: dict[str, str] = {}
     for name, value in (params or {}).items():
@@ -684,6 +662,61 @@ def _clean(params: Params | None) -> dict[str, str]:
 def _display_url(url: httpx.URL) -> str:
     """The URL without any user:password a base URL may carry; the token is only ever in a header."""
     return str(url.copy_with(userinfo=b"")) if url.userinfo else str(url)
+
+
+@dataclass(frozen=True)
+class _Refusal:
+    """What a message about a refused call may say: the call, Sentry's reason, and whose token it was."""
+
+    endpoint: str
+    detail: str
+    token_source: str
+    what: str | None
+    scope: str | None
+    organization_token: bool
+
+
+def _unauthorized(refusal: _Refusal) -> str:
+    return (
+        f"Sentry rejected the token from {refusal.token_source} on {refusal.endpoint} (HTTP 401{refusal.detail}): "
+        f"it is invalid, expired or revoked. Create a new auth token with the scopes {REQUIRED_SCOPES} and set "
+        "it there"
+    )
+
+
+def _forbidden(refusal: _Refusal) -> str:
+    if refusal.organization_token:
+        return (
+            f"the token from {refusal.token_source} is an organization auth token ({ORGANIZATION_TOKEN_PREFIX}...), "
+            f"which Sentry issues with the org:ci scope only, so it may not call {refusal.endpoint} "
+            f"(HTTP 403{refusal.detail}). Use {WORKING_TOKENS}"
+        )
+    needs = (
+        f"this endpoint needs the scope {refusal.scope} (sentry-dsn-sync needs {REQUIRED_SCOPES})"
+        if refusal.scope
+        else f"it needs the scopes {REQUIRED_SCOPES}"
+    )
+    return (
+        f"the token from {refusal.token_source} may not call {refusal.endpoint} (HTTP 403{refusal.detail}); "
+        f"{needs}, and its user must have access to the project's team"
+    )
+
+
+def _not_found(refusal: _Refusal) -> str:
+    if not refusal.what:
+        return f"Sentry answered 404 Not Found for {refusal.endpoint}{refusal.detail}"
+    return (
+        f"Sentry has no {refusal.what} ({refusal.endpoint} answered 404{refusal.detail}); check the slug in the "
+        f"stack config, and that the token from {refusal.token_source} can see it"
+    )
+
+
+# Status -> the error raised and the message saying what to do, as hvac's `VaultError.from_status` maps them.
+_REFUSALS: dict[int, tuple[type[SentryError], Callable[[_Refusal], str]]] = {
+    401: (SentryAuthError, _unauthorized),
+    403: (SentryPermissionError, _forbidden),
+    404: (SentryNotFoundError, _not_found),
+}
 
 
 def _moved_to(response: httpx.Response) -> str | None:

@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from sentry_dsn_sync.errors import SentryProjectRenamedError, SentryResponseError
-from sentry_dsn_sync.sentry.client import SentryClient, api_path
-from sentry_dsn_sync.sentry.models import KeyStatsBucket, MalformedItem, Project, ProjectKey, parse_each
+from sentry_dsn_sync.sentry._client import SentryClient, api_path
+from sentry_dsn_sync.sentry._models import KeyStatsBucket, MalformedItem, Project, ProjectKey, parse_each
 
 __all__ = ["KeyStatus", "SentryApi", "Stat"]
 

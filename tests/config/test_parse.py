@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pulumi
 import pytest
-from pulumi.runtime.config import set_all_config
 
 from sentry_dsn_sync.config import (
     DEFAULT_PATH_TEMPLATE,
@@ -21,8 +18,6 @@ from sentry_dsn_sync.config import (
     Settings,
     TokenAuth,
     UserpassAuth,
-    decode_namespace,
-    load_settings,
     parse_settings,
     parse_vault_settings,
     render_vault_path,
@@ -823,67 +818,6 @@ def test_did_you_mean_is_offered_for_top_level_keys_in_another_spelling() -> Non
 
     assert "sentry_token: unknown key; did you mean 'sentryToken'?" in problems
     assert "Organisation: unknown key; did you mean 'organization'?" in problems
-
-
-# -- Pulumi's view of the config ---------------------------------------------------------------
-
-
-def test_decode_namespace_keeps_only_this_tool_and_decodes_structured_values() -> None:
-    raw = {
-        "sentry-dsn-sync:organization": "acme",
-        "sentry-dsn-sync:projects": '["web", {"slug": "api"}]',
-        "sentry-dsn-sync:vault": '{"mount": "kv"}',
-        "aws:region": "eu-west-1",
-    }
-
-    assert decode_namespace(raw) == {
-        "organization": "acme",
-        "projects": ["web", {"slug": "api"}],
-        "vault": {"mount": "kv"},
-    }
-
-
-def test_decode_namespace_names_the_key_of_broken_json() -> None:
-    with pytest.raises(ConfigError, match=r"^vault: not valid JSON .*pulumi config set --path"):
-        decode_namespace({"sentry-dsn-sync:vault": '{"mount": '})
-
-
-class _NoResources(pulumi.runtime.Mocks):
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        raise AssertionError("reading settings creates no resource")
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        raise AssertionError("reading settings calls nothing")
-
-
-@pytest.fixture
-def pulumi_stack() -> Iterator[None]:
-    pulumi.runtime.set_mocks(_NoResources(), project="sentry-dsn-sync", stack="dev", preview=True)
-    yield
-    set_all_config({}, [])
-    pulumi.runtime.settings.reset_options()
-
-
-def test_load_settings_refuses_a_sentry_token_pulumi_stores_in_plain_text(pulumi_stack: None) -> None:
-    set_all_config({"sentry-dsn-sync:organization": "acme", "sentry-dsn-sync:projects": '["web"]',
-                    "sentry-dsn-sync:sentryToken": SENTRY_TOKEN}, [])
-
-    with pytest.raises(ConfigError, match="sentryToken: stored in plain text") as caught:
-        load_settings(env=ENV)
-    assert SENTRY_TOKEN not in str(caught.value)
-
-
-def test_load_settings_accepts_a_secret_sentry_token(pulumi_stack: None) -> None:
-    set_all_config(
-        {"sentry-dsn-sync:organization": "acme", "sentry-dsn-sync:projects": '["web"]',
-         "sentry-dsn-sync:sentryToken": SENTRY_TOKEN},
-        ["sentry-dsn-sync:sentryToken"],
-    )
-
-    settings = load_settings(env=ENV)
-
-    assert settings.sentry_token == Secret(SENTRY_TOKEN)
-    assert settings.projects == (ProjectSpec(slug="web"),)
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import pytest
 from sentry_dsn_sync.errors import VaultConflictError, VaultError, VaultMountError
 from sentry_dsn_sync.vault import KvStore, PublishResult
 from sentry_dsn_sync.vault.kv import _Current
-from tests.vault.conftest import V1_MOUNT, V2_MOUNT
+from tests.vault.vault_helpers import V1_MOUNT, V2_MOUNT
 
 FIELDS = {
     "dsn": "https://abc123@o1.ingest.sentry.io/42",

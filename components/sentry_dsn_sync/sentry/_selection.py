@@ -1,6 +1,6 @@
 """Which of a project's client keys is "the active public DSN".
 
-The rule (DESIGN.md, "Which key is the active public DSN"): only active keys
+The rule (README, "Which key is published"): only active keys
 count; an explicit `keyId` or `keyLabel` wins; otherwise the newest key is
 published, so a key created for a rotation goes out while the old one still
 works (make before break). An inactive key is never chosen.
@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from sentry_dsn_sync.errors import KeySelectionError
-from sentry_dsn_sync.sentry.models import ProjectKey
+from sentry_dsn_sync.sentry._models import ProjectKey
 
 __all__ = ["KeyChoice", "choose_key"]
 

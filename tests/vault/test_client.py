@@ -19,7 +19,7 @@ from sentry_dsn_sync.config import AppRoleAuth, JwtAuth, KubernetesAuth, Secret,
 from sentry_dsn_sync.errors import VaultAuthError, VaultError
 from sentry_dsn_sync.vault import KvStore, client_identity, connect
 from devenv.openbao import OpenBaoServer
-from tests.vault.conftest import V2_MOUNT, MakeSettings
+from tests.vault.vault_helpers import V2_MOUNT, MakeSettings
 from tests.vault.fake_kubernetes import FakeKubernetes, fake_kubernetes
 
 WRITER_POLICY = f"""
