@@ -1,78 +1,13 @@
 """Stack configuration and environment -> typed, validated settings.
 
 Three parts: the settings types every layer imports (`_settings`), parsing and
-its messages (`_parse`), and reading Pulumi's config (`_pulumi`).
+its messages (`_parse`), and reading Pulumi's config (`_pulumi`). Each lists its
+public names in its own `__all__`; this package offers exactly those.
 """
 
-from sentry_dsn_sync.config._parse import SentryAccess, parse_sentry_flags, parse_settings, parse_vault_settings
-from sentry_dsn_sync.config._pulumi import decode_namespace, load_settings, provider_config
-from sentry_dsn_sync.config._settings import (
-    AUTH_KEYS,
-    CONFIG_NAMESPACE,
-    DEFAULT_KV_VERSION,
-    DEFAULT_MOUNT,
-    DEFAULT_ON_DELETE,
-    DEFAULT_PASSWORD_ENV,
-    DEFAULT_PATH_TEMPLATE,
-    DEFAULT_SECRET_ID_ENV,
-    DEFAULT_SENTRY_URL,
-    DSN_FORMS,
-    ENV_FALLBACKS,
-    ON_DELETE_CHOICES,
-    PATH_PLACEHOLDERS,
-    PROJECT_KEYS,
-    TOP_LEVEL_KEYS,
-    VAULT_KEYS,
-    AppRoleAuth,
-    CertAuth,
-    JwtAuth,
-    KubernetesAuth,
-    OnDelete,
-    ProjectSpec,
-    Secret,
-    Settings,
-    TokenAuth,
-    UserpassAuth,
-    VaultAuth,
-    VaultSettings,
-    render_vault_path,
-)
+from sentry_dsn_sync.config import _parse, _pulumi, _settings
+from sentry_dsn_sync.config._parse import *  # noqa: F403
+from sentry_dsn_sync.config._pulumi import *  # noqa: F403
+from sentry_dsn_sync.config._settings import *  # noqa: F403
 
-__all__ = [
-    "AUTH_KEYS",
-    "CONFIG_NAMESPACE",
-    "DEFAULT_KV_VERSION",
-    "DEFAULT_MOUNT",
-    "DEFAULT_ON_DELETE",
-    "DEFAULT_PASSWORD_ENV",
-    "DEFAULT_PATH_TEMPLATE",
-    "DEFAULT_SECRET_ID_ENV",
-    "DEFAULT_SENTRY_URL",
-    "DSN_FORMS",
-    "ENV_FALLBACKS",
-    "ON_DELETE_CHOICES",
-    "PATH_PLACEHOLDERS",
-    "PROJECT_KEYS",
-    "TOP_LEVEL_KEYS",
-    "VAULT_KEYS",
-    "AppRoleAuth",
-    "CertAuth",
-    "JwtAuth",
-    "KubernetesAuth",
-    "OnDelete",
-    "ProjectSpec",
-    "Secret",
-    "SentryAccess",
-    "Settings",
-    "TokenAuth",
-    "UserpassAuth",
-    "VaultAuth",
-    "VaultSettings",
-    "decode_namespace",
-    "load_settings",
-    "parse_sentry_flags",
-    "parse_settings",
-    "parse_vault_settings",
-    "provider_config",
-    "render_vault_path",
-]
+__all__ = sorted([*_settings.__all__, *_parse.__all__, *_pulumi.__all__])
