@@ -170,7 +170,7 @@ class KvStore:
         the failure properly.
         """
         self.check_mount()
-        path = _clean(path)
+        path = _path_inside_mount(path)
         api_path = f"{self.mount}/{path}" if self.kv_version == 1 else f"{self.mount}/data/{path}"
         self.reads += 1
         status, body = self._plain.get(_quote(api_path))
@@ -184,7 +184,7 @@ class KvStore:
         return _stored_v2(_current_v2(body["data"]))
 
     def _read_v1(self, path: str) -> dict[str, Any] | None:
-        path = _clean(path)
+        path = _path_inside_mount(path)
         self.reads += 1
         with vault_errors(self._site(path=f"{self.mount}/{path}", capability="read")):
             try:
@@ -196,7 +196,7 @@ class KvStore:
         return dict(response.get("data") or {})
 
     def _read_v2(self, path: str) -> _Current:
-        path = _clean(path)
+        path = _path_inside_mount(path)
         self.reads += 1
         with vault_errors(self._site(path=f"{self.mount}/data/{path}", capability="read")):
             try:
@@ -237,8 +237,8 @@ class KvStore:
         self.check_mount()
         gone = frozenset(remove)
         if self.kv_version == 1:
-            return self._publish_v1(_clean(path), fields, gone)
-        path = _clean(path)
+            return self._publish_v1(_path_inside_mount(path), fields, gone)
+        path = _path_inside_mount(path)
         for _ in range(self._cas_attempts):
             current = self._read_v2(path)
             if current.data is not None and _contains(current.data, fields, gone):
@@ -322,7 +322,7 @@ class KvStore:
         if policy not in ("delete", "destroy"):
             raise ValueError(f"policy must be delete, destroy or retain, not {policy!r}")
         self.check_mount()
-        path = _clean(path)
+        path = _path_inside_mount(path)
         self.writes += 1
         if self.kv_version == 1:
             with vault_errors(self._site(path=f"{self.mount}/{path}", capability="delete")):
@@ -343,7 +343,7 @@ class KvStore:
         patches the custom metadata: without this check a policy that allows
         the first but not the second would leave a half-published secret.
         """
-        path = _clean(path)
+        path = _path_inside_mount(path)
         write = "update" if exists else "create"
         if self.kv_version == 1:
             needed = {f"{self.mount}/{path}": write}
@@ -407,7 +407,7 @@ def _merged(data: Mapping[str, Any] | None, fields: Mapping[str, str], gone: fro
     return {key: value for key, value in {**(data or {}), **fields}.items() if key not in gone}
 
 
-def _clean(path: str) -> str:
+def _path_inside_mount(path: str) -> str:
     """`path` without a trailing '/', refused when it could name anything outside the mount."""
     problem = path_problem(path)
     if problem is not None:
