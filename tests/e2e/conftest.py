@@ -13,7 +13,7 @@ from devenv.openbao import wait_for_kv_v2
 from devenv.pulumi_cli import PulumiProject, copy_project, toolchain_bin
 from sentry_simulator.seed import load_seed
 from sentry_simulator.testing import running_simulator
-from tests.e2e.stack_helpers import SEED_PATH, STACK
+from tests.e2e.stack_helpers import SEED_PATH, STACK, service_env
 
 
 @pytest.fixture(scope="session")
@@ -48,12 +48,7 @@ def pulumi_project(tmp_path: Path, pulumi_bin: Path, simulator: Any, openbao: An
         project_dir=copy_project(tmp_path / "project"),
         backend_dir=tmp_path / "state",
         bin_dir=pulumi_bin,
-        extra_env={
-            "SENTRY_URL": simulator.url,
-            "SENTRY_AUTH_TOKEN": "demo-token",
-            "VAULT_ADDR": openbao.address,
-            "VAULT_TOKEN": openbao.root_token,
-        },
+        extra_env=service_env(simulator, openbao),
     )
     project.init_stack(STACK)
     project.set_config(STACK, "sentry-dsn-sync:vault", {"mount": vault_mount})

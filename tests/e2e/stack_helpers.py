@@ -1,4 +1,4 @@
-"""Helpers for end-to-end tests: the stack they run, its Sentry seed, and setting its config."""
+"""Helpers for end-to-end tests: the stack they run, its Sentry seed, the services' environment, and its config."""
 
 from __future__ import annotations
 
@@ -9,6 +9,16 @@ from devenv.pulumi_cli import PulumiProject
 
 STACK = "e2e"
 SEED_PATH = Path(__file__).resolve().parents[2] / "sentry_simulator" / "seeds" / "demo.json"
+
+
+def service_env(simulator: Any, openbao: Any) -> dict[str, str]:
+    """The environment a pipeline sets to reach this run's Sentry simulator and OpenBao."""
+    return {
+        "SENTRY_URL": simulator.url,
+        "SENTRY_AUTH_TOKEN": "demo-token",
+        "VAULT_ADDR": openbao.address,
+        "VAULT_TOKEN": openbao.root_token,
+    }
 
 
 def configure(project: PulumiProject, **values: Any) -> None:

@@ -8,6 +8,7 @@ the Vault secrets it wrote.
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 from pathlib import Path
@@ -17,6 +18,7 @@ import pytest
 
 from devenv.openbao import wait_for_kv_v2
 from devenv.pulumi_cli import PulumiProject, copy_project
+from tests.e2e.stack_helpers import service_env
 from sentry_simulator.testing import SimulatorAdmin
 
 pytestmark = pytest.mark.e2e
@@ -40,12 +42,7 @@ def old_stack(tmp_path: Path, pulumi_bin: Path, simulator: Any, openbao: Any) ->
         backend_dir=tmp_path / "state",
         bin_dir=pulumi_bin,
         passphrase="old-release-state",
-        extra_env={
-            "SENTRY_URL": simulator.url,
-            "SENTRY_AUTH_TOKEN": "demo-token",
-            "VAULT_ADDR": openbao.address,
-            "VAULT_TOKEN": openbao.root_token,
-        },
+        extra_env=service_env(simulator, openbao),
     )
     shutil.copy2(RELEASE / "Pulumi.old.yaml", project.project_dir / "stacks" / "Pulumi.old.yaml")
     project.init_stack(STACK)
@@ -55,8 +52,6 @@ def old_stack(tmp_path: Path, pulumi_bin: Path, simulator: Any, openbao: Any) ->
 
 
 def _providers(state: dict[str, Any]) -> dict[str, str]:
-    import base64
-
     return {
         resource["urn"].rsplit("::", 1)[1]: base64.b64decode(resource["outputs"]["__provider"]).decode("latin-1")
         for resource in state["deployment"]["resources"]

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from devenv.pulumi_cli import REPO_ROOT, PulumiProject
+from tests.e2e.stack_helpers import service_env
 
 pytestmark = pytest.mark.e2e
 
@@ -91,10 +92,7 @@ def test_readme_component_example_works_beside_the_users_own_components_package(
         backend_dir=tmp_path / "state",
         bin_dir=pulumi_bin,
         extra_env={
-            "SENTRY_URL": simulator.url,
-            "SENTRY_AUTH_TOKEN": "demo-token",
-            "VAULT_ADDR": openbao.address,
-            "VAULT_TOKEN": openbao.root_token,
+            **service_env(simulator, openbao),
             "PULUMI_PYTHON_CMD": str(fresh_venv / "bin" / "python"),
         },
     )
