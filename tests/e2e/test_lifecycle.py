@@ -75,12 +75,15 @@ def test_invalid_config_fails_the_preview_with_one_clean_message_and_nothing_wri
 ) -> None:
     configure(pulumi_project, organization="acme", projects=PROJECTS)
     pulumi_project.set_config(STACK, "sentry-dsn-sync:vault", {"mount": vault_mount, "kvVersion": 3})
+    pulumi_project.set_config(STACK, "sentry-dsn-sync:keyLable", "Default")
 
     result = pulumi_project.run("preview", "--stack", STACK, check=False)
 
     shown = result.stdout + result.stderr
     assert result.returncode != 0
     assert "vault.kvVersion" in shown and "3" in shown, shown
+    # A key the tool does not know is named, not ignored (Pulumi offers no public list of a namespace's keys).
+    assert "keyLable: unknown key" in shown, shown
     assert "Traceback" not in shown, "the async program still reports config errors without a traceback"
     assert "demo-token" not in shown
     with pytest.raises(hvac.exceptions.InvalidPath):

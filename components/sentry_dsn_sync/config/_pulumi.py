@@ -47,9 +47,11 @@ def load_settings(*, env: Mapping[str, str] | None = None) -> Settings:
 
     config = pulumi.Config(CONFIG_NAMESPACE)
     raw_config = {config.full_key(key): config.get(key) for key in TOP_LEVEL_KEYS}
-    # Pulumi has no public way to list a namespace's keys; the names alone let
-    # the parser refuse a misspelt key instead of ignoring it.
-    raw_config.update({key: value for key, value in CONFIG.get().items() if key.startswith(CONFIG_NAMESPACE + ":")})
+    # Pulumi has no public way to list a namespace's keys: the raw config is read
+    # only for keys the tool does not know, so that the parser names a misspelt one.
+    raw_config.update(
+        {key: value for key, value in CONFIG.get().items() if key.startswith(CONFIG_NAMESPACE + ":") and key not in raw_config}
+    )
     secret_keys = [key for key in TOP_LEVEL_KEYS if is_config_secret(config.full_key(key))]
     settings = parse_settings(
         decode_namespace({key: value for key, value in raw_config.items() if value is not None}),
