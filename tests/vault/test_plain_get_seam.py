@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import inspect
 import ssl
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import hvac
+import hvac.exceptions
 import pytest
 import requests
 import urllib3
@@ -78,3 +81,46 @@ def test_a_plain_read_answers_as_the_hvac_client_does(bao: OpenBaoServer, root: 
     expected = root.secrets.kv.v2.read_secret_version(path, mount_point="apps", raise_on_deleted_version=True)
     assert (status, body["data"]["data"]) == (200, expected["data"]["data"])
     assert missing_status == 404
+
+
+def test_the_adapter_still_sends_a_prepared_request_with_the_sessions_tls_settings() -> None:
+    assert {"timeout", "verify", "cert", "proxies"} <= set(inspect.signature(HTTPAdapter.send).parameters)
+    assert {"method", "url", "headers", "data"} <= set(inspect.signature(requests.PreparedRequest.prepare).parameters)
+
+
+def test_a_plain_write_answers_and_fails_as_the_hvac_client_does(root: hvac.Client, path: str) -> None:
+    writer = PlainReader(root)
+
+    written = writer.send("POST", f"apps/data/{path}", {"options": {"cas": 0}, "data": {"dsn": "d1"}})
+    with pytest.raises(hvac.exceptions.InvalidRequest, match="check-and-set") as refused:
+        writer.send("POST", f"apps/data/{path}", {"options": {"cas": 0}, "data": {"dsn": "d2"}})
+    patched = writer.send(
+        "PATCH", f"apps/metadata/{path}", {"custom_metadata": {"a": "b"}}, content_type="application/merge-patch+json"
+    )
+
+    assert written["data"]["version"] == 1 and patched is None
+    assert refused.value.errors
+    metadata = root.secrets.kv.v2.read_secret_metadata(path, mount_point="apps")["data"]
+    assert (metadata["current_version"], metadata["custom_metadata"]) == (1, {"a": "b"})
+
+
+def test_a_write_answered_with_a_redirect_is_left_to_hvac() -> None:
+    class Redirect(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.send_response(307)
+            self.send_header("Location", "http://127.0.0.1:9/v1/apps/data/x")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        standby = hvac.Client(url=f"http://127.0.0.1:{server.server_address[1]}", token="t")
+        with pytest.raises(NotPlainGet):
+            PlainReader(standby).send("POST", "apps/data/x", {"data": {}})
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,9 +1,10 @@
-"""The one place that reads Vault beside hvac: a plain `GET` over the session's own urllib3 pool.
+"""The one place that talks to Vault beside hvac: plain reads and writes over the session's own pools.
 
-Kept because it cuts the CPU of the drift read-ahead, which sends one read
-per published project on every run: requests plus hvac spend more per call
-(hooks, cookies, settings merging, response wrapping) than such a read needs.
-bench/RESULTS.md profiles these reads in a no-op `up`. It leans on requests' adapter internals
+Kept because it cuts CPU where a run sends one request per project: the drift
+read-ahead (one read per published project on every run) and a first run's
+writes (two per project). requests plus hvac spend more per call (hooks,
+cookies, settings merging, response wrapping) than such a request needs.
+bench/RESULTS.md profiles them. It leans on requests' adapter internals
 (`HTTPAdapter.get_connection_with_tls_context`, `requests.utils.select_proxy`),
 so tests/vault/test_plain_get_seam.py pins them: a requests or urllib3 upgrade
 that changes them fails there, not in a user's run.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 import hvac
@@ -31,11 +33,12 @@ class NotPlainGet(Exception):
 
 
 class PlainReader:
-    """`GET /v1/<api_path>` as `client` would send it, over the pool its session's adapter picks.
+    """Requests to `/v1/<api_path>` as `client` would send them, over the pools its session's adapter keeps.
 
-    For many reads in a row whose failures are each read again through the
-    hvac client. No retry and no redirect; a proxy raises NotPlainGet. The
-    pool is looked up once per reader: its proxies and TLS are fixed when built.
+    `get`: for many reads in a row whose failures are each read again through
+    the hvac client; no retry and no redirect, and the pool is looked up once
+    per reader (its proxies and TLS are fixed when built). `send`: writes, with
+    the adapter's retries. A proxy raises NotPlainGet.
     """
 
     def __init__(self, client: hvac.Client) -> None:
@@ -46,16 +49,57 @@ class PlainReader:
     def get(self, api_path: str) -> tuple[int, Any]:
         """The status and the decoded JSON body (None if empty)."""
         adapter = self._client.adapter
-        while "//" in api_path:  # as hvac and the Vault CLI read a path
-            api_path = api_path.replace("//", "/")
-        url = f"{adapter.base_uri.rstrip('/')}/v1/{api_path}"
-        headers = {"X-Vault-Request": "true", "X-Vault-Token": self._client.token}
-        if adapter.namespace:
-            headers["X-Vault-Namespace"] = adapter.namespace
+        url = self._url(api_path)
         response = self._pool(adapter.session, url).urlopen(
-            "GET", url, headers=headers, retries=False, redirect=False, timeout=DEFAULT_TIMEOUT, preload_content=True
+            "GET", url, headers=self._headers(), retries=False, redirect=False, timeout=DEFAULT_TIMEOUT,
+            preload_content=True,
         )
         return response.status, json.loads(response.data) if response.data else None
+
+    def send(
+        self, method: str, api_path: str, body: Mapping[str, Any], *, content_type: str = "application/json"
+    ) -> Any:
+        """`<method> /v1/<api_path>` with a JSON body, answered as hvac's JSON adapter answers.
+
+        Sent through the session's own adapter, so with its retries and TLS
+        settings, but without what the session and hvac add per call. Returns
+        the decoded body (None if empty); raises hvac's exception for an error
+        status, requests' for a transport failure, NotPlainGet behind a proxy
+        or when Vault answers with a redirect (the write was not made then).
+        """
+        session = self._client.adapter.session
+        url = self._url(api_path)
+        if select_proxy(url, session.proxies):
+            raise NotPlainGet(url)
+        request = requests.PreparedRequest()
+        request.prepare(
+            method=method, url=url, headers={**self._headers(), "Content-Type": content_type}, data=json.dumps(body)
+        )
+        response = session.get_adapter(url).send(
+            request, timeout=DEFAULT_TIMEOUT, verify=session.verify, cert=session.cert, proxies={}
+        )
+        if response.is_redirect:
+            # A standby Vault that does not forward points at the active node; hvac follows that.
+            raise NotPlainGet(url)
+        answer = _json_or_none(response)
+        if response.status_code >= 400:
+            errors = answer.get("errors") if isinstance(answer, dict) else None
+            text = response.text
+            hvac.utils.raise_for_error(
+                method, url, response.status_code, None if errors else text, errors=errors, text=text, json=answer
+            )
+        return answer
+
+    def _url(self, api_path: str) -> str:
+        while "//" in api_path:  # as hvac and the Vault CLI read a path
+            api_path = api_path.replace("//", "/")
+        return f"{self._client.adapter.base_uri.rstrip('/')}/v1/{api_path}"
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"X-Vault-Request": "true", "X-Vault-Token": self._client.token}
+        if self._client.adapter.namespace:
+            headers["X-Vault-Namespace"] = self._client.adapter.namespace
+        return headers
 
     def _pool(self, session: requests.Session, url: str) -> HTTPConnectionPool:
         origin = url.split("/v1/", 1)[0]
@@ -73,6 +117,13 @@ def session_pool(session: requests.Session, url: str) -> HTTPConnectionPool:
         raise NotPlainGet(url)
     request = requests.Request("GET", url).prepare()
     return adapter.get_connection_with_tls_context(request, session.verify, proxies={}, cert=session.cert)
+
+
+def _json_or_none(response: requests.Response) -> Any:
+    try:
+        return response.json() if response.content else None
+    except ValueError:
+        return None
 
 
 def plain_get(client: hvac.Client, api_path: str) -> tuple[int, Any]:

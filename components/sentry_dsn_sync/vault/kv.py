@@ -24,13 +24,13 @@ from sentry_dsn_sync.config import OnDelete
 from sentry_dsn_sync.errors import VaultConflictError, VaultError, VaultMountError, VaultPermissionError
 from sentry_dsn_sync.paths import path_problem
 from sentry_dsn_sync.vault._error_translation import CallSite, is_cas_conflict, vault_errors
-from sentry_dsn_sync.vault._plain_get import PlainReader
+from sentry_dsn_sync.vault._plain_get import NotPlainGet, PlainReader
 
 __all__ = ["DEFAULT_CAS_ATTEMPTS", "KvStore", "PublishResult", "StoredSecret"]
 
 DEFAULT_CAS_ATTEMPTS = 5
 _log = logging.getLogger(__name__)
-_MERGE_PATCH = {"Content-Type": "application/merge-patch+json"}
+_MERGE_PATCH = "application/merge-patch+json"
 
 
 @dataclass(frozen=True)
@@ -286,9 +286,8 @@ class KvStore:
         self.writes += 1
         with vault_errors(self._site(path=f"{self.mount}/data/{path}", capability=capability)):
             try:
-                response = self._client.secrets.kv.v2.create_or_update_secret(
-                    path, secret=data, cas=current.version, mount_point=self.mount
-                )
+                body = {"options": {"cas": current.version}, "data": data}
+                response = self._send("POST", f"{self.mount}/data/{path}", body)
             except hvac.exceptions.InvalidRequest as exc:
                 if is_cas_conflict(exc):
                     return None
@@ -303,13 +302,19 @@ class KvStore:
         self.writes += 1
         with vault_errors(self._site(path=metadata_path, capability="patch")):
             # Only our keys travel: a JSON merge patch leaves every other key as it is.
-            self._client.adapter.request(
-                "PATCH",
-                f"/v1/{self.mount}/metadata/{_quote(path)}",
-                json={"custom_metadata": dict(missing)},
-                headers=dict(_MERGE_PATCH),
-            )
+            self._send("PATCH", metadata_path, {"custom_metadata": dict(missing)}, content_type=_MERGE_PATCH)
         return True
+
+    def _send(
+        self, method: str, api_path: str, body: Mapping[str, Any], *, content_type: str = "application/json"
+    ) -> Any:
+        """One write: plain (see `_plain_get`), or through hvac behind a proxy."""
+        api_path = _quote(api_path)
+        try:
+            return self._plain.send(method, api_path, body, content_type=content_type)
+        except NotPlainGet:
+            headers = {"Content-Type": content_type}
+            return self._client.adapter.request(method, f"/v1/{api_path}", json=body, headers=headers)
 
     def _publish_v1(self, path: str, fields: Mapping[str, str], gone: frozenset[str]) -> PublishResult:
         current = self._read_v1(path)
