@@ -7,13 +7,16 @@ provider; the real servers are covered by tests/vault and tests/e2e.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
+import dill
 import pytest
+from pulumi.dynamic.dynamic import serialize_provider
 
 from sentry_dsn_sync.config import OnDelete, VaultSettings, parse_vault_settings
 from sentry_dsn_sync.errors import ConfigError, SentryNotFoundError, VaultMountError, VaultPermissionError, VaultUnavailableError
@@ -681,3 +684,18 @@ def test_delete_of_a_resource_with_a_connection_applies_the_policy_its_program_g
     provider.delete("id", state.outputs)
 
     assert world.store.removed == []
+
+
+# -- the provider as state records it -------------------------------------------------------------
+
+
+def test_state_names_the_provider_by_the_package_and_older_names_still_load() -> None:
+    pickled = base64.b64decode(serialize_provider(ProjectDsnProvider()))
+
+    assert b"\x8c\x0fsentry_dsn_sync\x94\x8c\x12ProjectDsnProvider\x94" in pickled
+    assert b"resources" not in pickled, "the module path is not repeated in every resource's state"
+    for older in ("sentry_dsn_sync.resources.project_dsn", "components.resources.project_dsn"):
+        module = older.encode()
+        reference = b"\x8c" + bytes([len(module)]) + module + b"\x94\x8c\x12ProjectDsnProvider\x94\x93\x94)\x81\x94."
+        by_older_release = b"\x80\x04\x95" + len(reference).to_bytes(8, "little") + reference
+        assert type(dill.loads(by_older_release)) is ProjectDsnProvider

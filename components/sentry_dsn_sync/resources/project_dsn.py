@@ -142,6 +142,11 @@ class ProjectDsnArgs:
 class ProjectDsnProvider(ResourceProvider):
     """Holds no state of its own: dill pickles it by reference, small and identical every run."""
 
+    # Pickled by the package's own name, which holds it too: every resource's state
+    # carries that reference twice (inputs and outputs), base64 encoded, so the
+    # shorter path saves about 56 bytes a project. State that names this module still loads.
+    __module__ = "sentry_dsn_sync"
+
     # It captures no secret, so its serialized form need not be encrypted in state.
     serialize_as_secret_always = False
 
