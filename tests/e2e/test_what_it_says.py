@@ -51,7 +51,7 @@ def test_debug_lines_show_with_verbose_logging_and_hold_no_credential(
 
     debug = re.findall(r"eventSink::Debug\(<\{%reset%\}>(.*?)<\{%reset%\}>\)", result.stderr)
     assert f"logging in to Vault at {openbao.address} with the token auth method" in debug
-    assert any(line.startswith(f"publishing web's DSN (key ") and line.endswith(f"at {vault_mount}/sentry/acme/web") for line in debug)
+    assert any(line.startswith(f"published web's DSN (key ") and f" at {vault_mount}/sentry/acme/web: version " in line for line in debug)
     secrets = [openbao.root_token, "demo-token"] + [key["secret"] for p in ("web", "api") for key in sentry_keys(simulator, p)]
     assert [secret for secret in secrets if secret in said(result)] == []
 

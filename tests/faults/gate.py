@@ -27,8 +27,12 @@ class VaultGate:
         self.release = threading.Event()
         self._lock = threading.Lock()
 
-    def admit(self, method: str, path: str) -> None:
-        """Hold the caller once the allowed writes are spent; a data write counts as it is admitted."""
+    def admit(self, method: str, path: str) -> bool:
+        """Whether to forward: once the allowed writes are spent, the caller is held, then dropped.
+
+        A data write counts as it is admitted. A held request never reaches Vault: its sender is
+        killed while it waits, and the write it carried must not land after the kill.
+        """
         with self._lock:
             closed = self.writes >= self.writes_allowed
             if not closed and method in ("POST", "PUT") and "/data/" in path:
@@ -36,8 +40,10 @@ class VaultGate:
         if closed:
             self.held.set()
             self.release.wait()
-        elif self.before_write is not None and method in ("POST", "PUT") and "/data/" in path:
+            return False
+        if self.before_write is not None and method in ("POST", "PUT") and "/data/" in path:
             self.before_write(path)
+        return True
 
 
 def _handler(gate: VaultGate) -> type[BaseHTTPRequestHandler]:
@@ -45,7 +51,9 @@ def _handler(gate: VaultGate) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def _forward(self) -> None:
-            gate.admit(self.command, self.path)
+            if not gate.admit(self.command, self.path):
+                self.close_connection = True
+                return
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP | {"host"}}
             answer = requests.request(self.command, gate.upstream + self.path, headers=headers, data=body, timeout=30)

@@ -72,6 +72,8 @@ class FakeStore:
         self.reads: list[str] = []
         self.access_checks: list[tuple[str, bool]] = []
         self.denied: VaultPermissionError | None = None
+        # Whether each publish was told that nothing was published at its path before.
+        self.expected_new: list[bool] = []
 
     def require_write_access(self, path: str, *, exists: bool) -> None:
         self.access_checks.append((path, exists))
@@ -90,8 +92,10 @@ class FakeStore:
         *,
         custom_metadata: Mapping[str, str] | None = None,
         remove: Iterable[str] = (),
+        expect_new: bool = False,
     ) -> PublishResult:
         self.published.append((path, dict(fields), dict(custom_metadata or {})))
+        self.expected_new.append(expect_new)
         merged = {**self.secrets.get(path, {}), **fields}
         self.secrets[path] = {key: value for key, value in merged.items() if key not in set(remove)}
         return PublishResult(written=True, version=None)
@@ -115,6 +119,9 @@ class World:
     def start_read_ahead(self, *, stack: str, mount: str, kv_version: int, connection: Any = None) -> None:
         self.read_ahead.append((stack, mount, kv_version))
 
+    def require_write_access(self, store: FakeStore, path: str, *, exists: bool, **_where: Any) -> None:
+        store.require_write_access(path, exists=exists)
+
     def kv_store(self, *, mount: str, kv_version: int, connection: Any = None) -> FakeStore:
         if self.mount_error is not None:
             raise self.mount_error
@@ -137,6 +144,8 @@ def world(monkeypatch: pytest.MonkeyPatch) -> World:
     # Reading ahead is a background matter of the context (tests/resources/test_read_ahead.py);
     # here each check reads its secret through the context's fallback: the store itself.
     monkeypatch.setattr(provider_context, "start_read_ahead", world.start_read_ahead)
+    # Asking for many paths at once is the context's matter too (tests/resources/test_write_access.py).
+    monkeypatch.setattr(provider_context, "require_write_access", world.require_write_access)
     return world
 
 
@@ -449,6 +458,8 @@ def test_create_publishes_only_the_tools_fields_with_managed_metadata(world: Wor
             {"managed-by": "sentry-dsn-sync", "stack": "dev"},
         )
     ]
+    # Nothing was published by this resource before: the store may skip reading a fresh path.
+    assert world.store.expected_new == [True]
     assert result.outs is not None and "vault_drift" not in result.outs
 
 
@@ -461,6 +472,7 @@ def test_update_after_drift_records_no_drift_left(world: World) -> None:
 
     assert outs is not None and "vault_drift" not in outs
     assert world.store.secrets["sentry/acme/web"]["dsn"] == OLD_KEY.public_dsn
+    assert world.store.expected_new[-1] is False  # an update reads and merges
 
 
 def test_read_reports_vaults_values_as_outputs_and_as_inputs(world: World) -> None:

@@ -163,6 +163,43 @@ def test_publish_after_a_soft_delete_writes_the_next_version(root: hvac.Client, 
     assert vault_data(root, path) == FIELDS
 
 
+def test_publish_expected_new_writes_a_fresh_path_without_reading_it(root: hvac.Client, path: str) -> None:
+    store = v2(root)
+    store.check_mount()
+    reads_before = store.reads
+
+    result = store.publish(path, FIELDS, custom_metadata=METADATA, expect_new=True)
+
+    assert result == PublishResult(written=True, version=1)
+    assert (store.reads - reads_before, store.writes) == (0, 2)  # the data, then the custom metadata
+    assert vault_data(root, path) == FIELDS
+    assert vault_metadata(root, path)["custom_metadata"] == METADATA
+
+
+def test_publish_expected_new_over_an_existing_secret_merges_instead_of_overwriting(
+    root: hvac.Client, path: str
+) -> None:
+    root.secrets.kv.v2.create_or_update_secret(path, secret={"owner": "team-web", "dsn": "stale"}, mount_point=V2_MOUNT)
+    root.secrets.kv.v2.update_metadata(path, custom_metadata={"team": "web"}, mount_point=V2_MOUNT)
+
+    result = v2(root).publish(path, FIELDS, custom_metadata=METADATA, expect_new=True)
+
+    assert result == PublishResult(written=True, version=2)
+    assert vault_data(root, path) == {**FIELDS, "owner": "team-web"}
+    assert vault_metadata(root, path)["custom_metadata"] == {"team": "web", **METADATA}
+
+
+def test_publish_expected_new_after_a_soft_delete_writes_the_next_version(root: hvac.Client, path: str) -> None:
+    store = v2(root)
+    store.publish(path, {"owner": "x"})
+    store.remove(path, policy="delete")
+
+    result = store.publish(path, FIELDS, custom_metadata=METADATA, expect_new=True)
+
+    assert result == PublishResult(written=True, version=2)
+    assert vault_data(root, path) == FIELDS
+
+
 # -- KV v2: concurrent writers -----------------------------------------------------------------
 
 

@@ -160,3 +160,35 @@ def test_every_check_of_a_mount_shares_one_store_and_one_mount_check(
     store = context.kv_store(mount=V2_MOUNT, kv_version=2)
 
     assert len(stores) == 1 and store.reads == 1
+
+
+def test_the_write_checks_of_the_configured_projects_share_one_capabilities_request(
+    root: hvac.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    policy = f"rt-{uuid.uuid4().hex[:8]}"
+    root.sys.create_or_update_policy(policy, (
+        f'path "sys/internal/ui/mounts/{V2_MOUNT}" {{ capabilities = ["read"] }}\n'
+        f'path "{V2_MOUNT}/data/{STACK}/*" {{ capabilities = ["create", "update"] }}\n'
+        f'path "{V2_MOUNT}/metadata/{STACK}/*" {{ capabilities = ["patch"] }}\n'
+    ))
+    monkeypatch.setenv("VAULT_TOKEN", root.auth.token.create(policies=[policy], ttl="10m")["auth"]["client_token"])
+    context = ProviderContext()
+    context.configure({
+        "sentry-dsn-sync:organization": "acme",
+        "sentry-dsn-sync:projects": json.dumps(["web", "api", {"slug": "ios", "path": "elsewhere/ios"}]),
+        "sentry-dsn-sync:vault": json.dumps({"mount": V2_MOUNT, "pathTemplate": "{stack}/{project}"}),
+    })
+    store = context.kv_store(mount=V2_MOUNT, kv_version=2)
+    asked: list[int] = []
+    real = store.capabilities
+    monkeypatch.setattr(store, "capabilities", lambda paths: asked.append(len(list(paths))) or real(paths))
+
+    def require(path: str) -> None:
+        context.require_write_access(store, path, exists=False, stack=STACK, mount=V2_MOUNT, kv_version=2)
+
+    require(f"{STACK}/web")
+    require(f"{STACK}/api")
+    with pytest.raises(VaultError, match=rf"`create` on `{V2_MOUNT}/data/elsewhere/ios`"):
+        require("elsewhere/ios")
+
+    assert asked == [3], "one request for the three configured paths"

@@ -35,6 +35,13 @@ def token_with_policy(root: hvac.Client, rules: str) -> str:
     return str(root.auth.token.create(policies=[name], ttl="10m")["auth"]["client_token"])
 
 
+def v2_store_with_policy(root: hvac.Client, make_settings: MakeSettings, home: Path, rules: str) -> KvStore:
+    """A KV v2 store of V2_MOUNT, logged in with a token of just these policy rules."""
+    token = token_with_policy(root, rules)
+    client = connect(make_settings(auth=TokenAuth(token=Secret(token))), env={"HOME": str(home)})
+    return KvStore(client, mount=V2_MOUNT, kv_version=2)
+
+
 # -- namespaces --------------------------------------------------------------------------------
 
 
@@ -93,13 +100,11 @@ def test_existing_secret_without_update_names_update(
 def test_missing_patch_on_metadata_is_named_and_the_data_write_already_landed(
     root: hvac.Client, make_settings: MakeSettings, home: Path, path: str
 ) -> None:
-    token = token_with_policy(
-        root,
+    store = v2_store_with_policy(
+        root, make_settings, home,
         f'path "{V2_MOUNT}/data/*" {{ capabilities = ["read", "create", "update"] }}\n'
         f'path "{V2_MOUNT}/metadata/*" {{ capabilities = ["read"] }}',
     )
-    client = connect(make_settings(auth=TokenAuth(token=Secret(token))), env={"HOME": str(home)})
-    store = KvStore(client, mount=V2_MOUNT, kv_version=2)
 
     with pytest.raises(VaultPermissionError, match=rf"`patch` capability on `{V2_MOUNT}/metadata/{path}`"):
         store.publish(path, FIELDS, custom_metadata=METADATA)
@@ -108,6 +113,55 @@ def test_missing_patch_on_metadata_is_named_and_the_data_write_already_landed(
     assert KvStore(root, mount=V2_MOUNT, kv_version=2).publish(path, FIELDS, custom_metadata=METADATA) == (
         PublishResult(written=True, version=1)
     )
+
+
+def test_capabilities_of_many_paths_take_one_request_and_decide_each_path(
+    root: hvac.Client, make_settings: MakeSettings, home: Path
+) -> None:
+    store = v2_store_with_policy(
+        root, make_settings, home,
+        f'path "{V2_MOUNT}/data/sentry/acme/*" {{ capabilities = ["create", "update"] }}\n'
+        f'path "{V2_MOUNT}/metadata/sentry/acme/*" {{ capabilities = ["patch"] }}\n'
+        f'path "{V2_MOUNT}/data/sentry/other/*" {{ capabilities = ["create"] }}',
+    )
+    client = store._client
+    asked: list[list[str]] = []
+    real_get_capabilities = client.sys.get_capabilities
+
+    def counted(paths: list[str]) -> object:
+        asked.append(list(paths))
+        return real_get_capabilities(paths=paths)
+
+    client.sys.get_capabilities = counted  # type: ignore[method-assign]
+
+    granted = store.capabilities(["sentry/acme/web", "sentry/acme/api", "sentry/other/web"])
+    store.require_write_access("sentry/acme/web", exists=False, granted=granted)
+    store.require_write_access("sentry/acme/api", exists=True, granted=granted)
+    with pytest.raises(VaultPermissionError, match=rf"`patch` on `{V2_MOUNT}/metadata/sentry/other/web`") as caught:
+        store.require_write_access("sentry/other/web", exists=False, granted=granted)
+
+    assert len(asked) == 1 and len(asked[0]) == 6
+    assert "`create`" not in str(caught.value)
+    # A path the answer does not cover is asked alone.
+    store.require_write_access("sentry/acme/new", exists=False, granted=granted)
+    assert asked[1:] == [[f"{V2_MOUNT}/data/sentry/acme/new", f"{V2_MOUNT}/metadata/sentry/acme/new"]]
+
+
+def test_create_only_token_publishes_a_fresh_path_expected_new_without_reading(
+    root: hvac.Client, make_settings: MakeSettings, home: Path, path: str
+) -> None:
+    store = v2_store_with_policy(
+        root, make_settings, home,
+        f'path "{V2_MOUNT}/data/*" {{ capabilities = ["create"] }}\n'
+        f'path "{V2_MOUNT}/metadata/*" {{ capabilities = ["patch"] }}',
+    )
+
+    result = store.publish(path, FIELDS, custom_metadata=METADATA, expect_new=True)
+
+    assert result == PublishResult(written=True, version=1)
+    # The same token cannot take the read-and-merge path a secret already there needs.
+    with pytest.raises(VaultPermissionError, match=rf"`read` capability on `{V2_MOUNT}/data/{path}`"):
+        store.publish(path, FIELDS, expect_new=True)
 
 
 def test_token_without_read_names_read_on_the_data_path(

@@ -41,6 +41,7 @@ from sentry_dsn_sync.config import (
 from sentry_dsn_sync.resources import _engine_log as engine_log
 from sentry_dsn_sync.resources.invocation_cache import InvocationCache, pulumi_invocation_id
 from sentry_dsn_sync.resources.read_ahead import ReadAhead
+from sentry_dsn_sync.resources._write_access import WriteAccess
 
 if TYPE_CHECKING:
     import hvac
@@ -86,6 +87,7 @@ class ProviderContext:
         # Held while a store checks its mount, so the mount is read once, not once per parallel check.
         self._store_lock = threading.Lock()
         self._read_ahead = ReadAhead()
+        self._write_access = WriteAccess()
 
     def configure(self, raw_config: Mapping[str, Any]) -> None:
         """Take a new stack config; everything built from the old one is dropped."""
@@ -105,6 +107,7 @@ class ProviderContext:
             self._clients.clear()
             self._stores.clear()
         self._read_ahead.reset()
+        self._write_access.reset()
         for catalog in catalogs:
             catalog.api.client.close()
         for client in clients:
@@ -203,18 +206,43 @@ class ProviderContext:
         """
 
         def open_store() -> tuple[KvStore, list[str]]:
-            settings = self.settings(stack=stack, connection=connection)
-            vault = settings.vault
             store = self.kv_store(mount=mount, kv_version=kv_version, connection=connection)
-            if (vault.mount, vault.kv_version) != (mount, kv_version):
-                return store, []  # resources of an earlier config; the checks read their own
-            return store, [settings.vault_path(spec, stack=stack) for spec in settings.projects]
+            return store, self._planned_paths(stack=stack, mount=mount, kv_version=kv_version, connection=connection)
 
         self._read_ahead.start((_connection_key(connection), mount, kv_version), open_store)
 
     def read_secret(self, store: KvStore, path: str) -> StoredSecret | None:
         """The secret at `path`: as read ahead when it was, else read now."""
         return self._read_ahead.read(store, path)
+
+    def require_write_access(
+        self,
+        store: KvStore,
+        path: str,
+        *,
+        exists: bool,
+        stack: str,
+        mount: str,
+        kv_version: Literal[1, 2],
+        connection: Connection | None = None,
+    ) -> None:
+        """Fail unless the token may publish at `path`, asking Vault for many configured paths at once."""
+
+        def planned() -> list[str]:
+            return self._planned_paths(stack=stack, mount=mount, kv_version=kv_version, connection=connection)
+
+        key = (_connection_key(connection), mount, kv_version)
+        self._write_access.require(key, store, path, exists=exists, planned=planned)
+
+    def _planned_paths(
+        self, *, stack: str, mount: str, kv_version: Literal[1, 2], connection: Connection | None
+    ) -> list[str]:
+        """The secret paths of every project the stack config lists in this mount (none for another mount)."""
+        settings = self.settings(stack=stack, connection=connection)
+        vault = settings.vault
+        if (vault.mount, vault.kv_version) != (mount, kv_version):
+            return []  # resources of an earlier config; their checks ask for themselves
+        return [settings.vault_path(spec, stack=stack) for spec in settings.projects]
 
 
 def organization_catalog(

@@ -190,7 +190,15 @@ class ProjectDsnProvider(ResourceProvider):
                 # Absent when there is none: `{}` in every resource's state would cost bytes for nothing.
                 inputs[VAULT_DRIFT] = drift
             if _will_write(olds, inputs):
-                store.require_write_access(inputs["vault_path"], exists=bool(olds.get("dsn")))
+                provider_context.require_write_access(
+                    store,
+                    inputs["vault_path"],
+                    exists=bool(olds.get("dsn")),
+                    stack=inputs["stack"],
+                    mount=inputs["vault_mount"],
+                    kv_version=_kv_version(inputs),
+                    connection=connection,
+                )
         except VaultError as exc:
             return CheckResult(inputs, [CheckFailure(_vault_property(exc), str(exc))])
         return CheckResult(inputs, [])
@@ -210,15 +218,12 @@ class ProjectDsnProvider(ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         _refuse_sentry_problem(props)
-        _log.debug("publishing %s's DSN (key %s) at %s/%s", props["project_slug"], props["key_id"],
-                   props["vault_mount"], props["vault_path"])
-        _publish(props)
+        # Nothing was published here by this resource: a fresh path is written without reading it first.
+        _publish(props, expect_new=True)
         return CreateResult(id_=f"{props['vault_mount']}/{props['vault_path']}", outs=_outputs(props))
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         _refuse_sentry_problem(news)
-        _log.debug("publishing %s's DSN (key %s) at %s/%s", news["project_slug"], news["key_id"],
-                   news["vault_mount"], news["vault_path"])
         # A form no longer chosen leaves the secret: only its own field, and only one this tool wrote.
         dropped = [field for field in published_fields(olds) if field not in published_fields(news)]
         _publish(news, remove=dropped)
@@ -370,13 +375,19 @@ def _refuse_sentry_problem(props: dict[str, Any]) -> None:
         raise SentryDsnSyncError(str(problem))
 
 
-def _publish(props: dict[str, Any], *, remove: list[str] | None = None) -> None:
-    _store(props).publish(
+def _publish(props: dict[str, Any], *, remove: list[str] | None = None, expect_new: bool = False) -> None:
+    result = _store(props).publish(
         props["vault_path"],
         _vault_fields(props),
         custom_metadata={"managed-by": MANAGED_BY, "stack": props["stack"]},
         remove=remove or (),
+        expect_new=expect_new,
     )
+    # One line per publish: at a first run over thousands of projects each line is a call to the engine.
+    outcome = "nothing written, already current" if not result.written else (
+        "written" if result.version is None else f"version {result.version} written")
+    _log.debug("published %s's DSN (key %s) at %s/%s: %s", props["project_slug"], props["key_id"],
+               props["vault_mount"], props["vault_path"], outcome)
 
 
 def _outputs(props: dict[str, Any]) -> dict[str, Any]:

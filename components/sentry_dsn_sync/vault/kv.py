@@ -72,6 +72,10 @@ class _Current:
     custom_metadata: dict[str, str]
 
 
+# What a path that has never been written reads as: check-and-set quotes version 0.
+_NEVER_WRITTEN = _Current(data=None, version=0, custom_metadata={})
+
+
 class KvStore:
     """One KV mount seen through one logged-in client.
 
@@ -220,6 +224,7 @@ class KvStore:
         *,
         custom_metadata: Mapping[str, str] | None = None,
         remove: Iterable[str] = (),
+        expect_new: bool = False,
     ) -> PublishResult:
         """Make `fields` (and, on KV v2, `custom_metadata`) current at `path`, keeping everything else.
 
@@ -233,12 +238,28 @@ class KvStore:
         which merges on the server so metadata keys others set survive.
         KV v1: `GET` then, only if a field differs, `POST /v1/<mount>/<path>`
         (KV v1 has no versions, metadata or check-and-set).
+
+        `expect_new` (nothing was published here before, as far as the caller
+        knows): on KV v2 the first write goes out without the read, with
+        `cas=0`, which Vault refuses when the path holds a version; the read
+        and merge above then follow. A first run into a fresh mount so costs
+        one request per secret fewer, and nothing already there is overwritten.
         """
         self.check_mount()
         gone = frozenset(remove)
         if self.kv_version == 1:
             return self._publish_v1(_path_inside_mount(path), fields, gone)
         path = _path_inside_mount(path)
+        if expect_new:
+            try:
+                version = self._write_v2(path, _merged(None, fields, gone), _NEVER_WRITTEN)
+            except VaultPermissionError:
+                # Writing to a path that exists takes `update`, not `create`: the read below says which.
+                version = None
+            if version is not None:
+                self._merge_metadata(path, {}, custom_metadata or {})
+                return PublishResult(written=True, version=version)
+            # Vault refused `cas=0`: the path holds a version after all; read and merge as usual.
         for _ in range(self._cas_attempts):
             current = self._read_v2(path)
             if current.data is not None and _contains(current.data, fields, gone):
@@ -252,8 +273,6 @@ class KvStore:
                     continue
                 version, data_written = written_version, True
             metadata_written = self._merge_metadata(path, current.custom_metadata, custom_metadata or {})
-            state = f"version {version} written" if data_written else "already current, nothing written"
-            _log.debug("`%s/data/%s`: %s", self.mount, path, state)
             return PublishResult(written=data_written or metadata_written, version=version)
         raise VaultConflictError(
             f"`{self.mount}/data/{path}` kept changing under another writer; gave up after "
@@ -336,25 +355,24 @@ class KvStore:
 
     # -- helpers ---------------------------------------------------------------
 
-    def require_write_access(self, path: str, *, exists: bool) -> None:
+    def require_write_access(
+        self, path: str, *, exists: bool, granted: Mapping[str, frozenset[str]] | None = None
+    ) -> None:
         """Fail before writing anything when the token could not finish a publish at `path`.
 
-        `POST /v1/sys/capabilities-self`. A KV v2 publish writes the data, then
-        patches the custom metadata: without this check a policy that allows
-        the first but not the second would leave a half-published secret.
+        A KV v2 publish writes the data, then patches the custom metadata:
+        without this check a policy that allows the first but not the second
+        would leave a half-published secret. `granted` is what
+        :meth:`capabilities` answered for this path among others; without it,
+        this asks Vault for this path alone.
         """
-        path = _path_inside_mount(path)
-        write = "update" if exists else "create"
-        if self.kv_version == 1:
-            needed = {f"{self.mount}/{path}": write}
-        else:
-            needed = {f"{self.mount}/data/{path}": write, f"{self.mount}/metadata/{path}": "patch"}
-        with vault_errors(self._site(path="sys/capabilities-self", capability="update")):
-            granted = self._client.sys.get_capabilities(paths=list(needed))
+        needed = self._write_capabilities(_path_inside_mount(path), exists=exists)
+        if granted is None or not set(needed) <= set(granted):
+            granted = self._granted(list(needed))
         missing = [
             f"`{capability}` on `{api_path}`"
             for api_path, capability in needed.items()
-            if not {capability, "root"} & set(granted.get(api_path) or granted.get("data", {}).get(api_path) or [])
+            if not {capability, "root"} & granted[api_path]
         ]
         if missing:
             raise VaultPermissionError(
@@ -362,6 +380,31 @@ class KvStore:
                 "half-way; nothing was written. Grant them (docs/vault-policy.hcl lists what the tool needs).",
                 path=f"{self.mount}/{path}",
             )
+
+    def capabilities(self, paths: Iterable[str]) -> dict[str, frozenset[str]]:
+        """The token's capabilities on every API path a publish at each of `paths` touches, in one request.
+
+        `POST /v1/sys/capabilities-self`; pass the answer to
+        :meth:`require_write_access`, so many secrets cost one request.
+        """
+        api_paths: list[str] = []
+        for path in paths:
+            api_paths.extend(self._write_capabilities(_path_inside_mount(path), exists=False))
+        return self._granted(api_paths)
+
+    def _write_capabilities(self, path: str, *, exists: bool) -> dict[str, str]:
+        """API path -> the capability a publish at `path` needs there."""
+        write = "update" if exists else "create"
+        if self.kv_version == 1:
+            return {f"{self.mount}/{path}": write}
+        return {f"{self.mount}/data/{path}": write, f"{self.mount}/metadata/{path}": "patch"}
+
+    def _granted(self, api_paths: list[str]) -> dict[str, frozenset[str]]:
+        with vault_errors(self._site(path="sys/capabilities-self", capability="update")):
+            answer = self._client.sys.get_capabilities(paths=api_paths)
+        # Vault answers each path at the top level and again under `data`.
+        listed = {**(answer.get("data") or {}), **answer}
+        return {api_path: frozenset(listed.get(api_path) or ()) for api_path in api_paths}
 
     def _site(self, *, path: str = "", capability: str = "") -> CallSite:
         return CallSite(
