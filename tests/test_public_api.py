@@ -21,6 +21,7 @@ PUBLIC = {
         "KeySelectionError",
         "ProjectDsn",
         "ProjectDsnArgs",
+        "ProjectDsnProvider",
         "SentryDsnSync",
         "SentryDsnSyncArgs",
         "SentryDsnSyncError",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import traceback
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
@@ -195,6 +196,43 @@ async def test_create_async_gives_the_loop_a_turn_after_each_child(mocks: Record
     seen = await counts_seen_by_the_loop(build)
     # Each child's registration can go out while the next one is built.
     assert {1, 2, 3, 4, 5} <= set(seen)
+
+
+class FailingProjectDsn(CountingProjectDsn):
+    """Fails to build the third project, as a ProjectDsn given bad options would."""
+
+    def __init__(self, name: str, *args: Any, **kwargs: Any) -> None:
+        if name == "p2":
+            raise ConfigError("p2: refused by the test")
+        super().__init__(name, *args, **kwargs)
+
+
+@pulumi.runtime.test
+async def test_create_async_registers_in_order_from_the_loop_and_raises_a_childs_error(
+    mocks: RecordingMocks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[str] = []
+    stacks: list[list[str]] = []
+
+    class StackRecordingProjectDsn(CountingProjectDsn):
+        def __init__(self, name: str, *args: Any, **kwargs: Any) -> None:
+            built.append(name)
+            stacks.append([frame.name for frame in traceback.extract_stack()])
+            super().__init__(name, *args, **kwargs)
+
+    monkeypatch.setattr(sync_module, "ProjectDsn", StackRecordingProjectDsn)
+    await SentryDsnSync.create_async("streamed", five_projects())
+    assert built == [f"p{index}" for index in range(5)], "built in the order of the projects"
+    # Built from a callback of the loop: the stack the engine records in state holds no
+    # frame of the program's coroutines (this test, create_async).
+    assert all(names[-3:-1] == ["_run", "_register_child_into"] for names in stacks), stacks
+    assert not any("create_async" in names for names in stacks)
+
+    monkeypatch.setattr(sync_module, "ProjectDsn", FailingProjectDsn)
+    monkeypatch.setattr(FailingProjectDsn, "built", 0)
+    with pytest.raises(ConfigError, match="p2: refused by the test"):
+        await SentryDsnSync.create_async("failing", five_projects())
+    assert FailingProjectDsn.built == 2, "no project after the one that failed is built"
 
 
 @pulumi.runtime.test

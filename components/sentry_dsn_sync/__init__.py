@@ -8,7 +8,7 @@ from sentry_dsn_sync.errors import (
     SentryError,
     VaultError,
 )
-from sentry_dsn_sync.resources import ProjectDsn, ProjectDsnArgs
+from sentry_dsn_sync.resources import ProjectDsn, ProjectDsnArgs, ProjectDsnProvider
 from sentry_dsn_sync.sync import SentryDsnSync, SentryDsnSyncArgs
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "KeySelectionError",
     "ProjectDsn",
     "ProjectDsnArgs",
+    "ProjectDsnProvider",
     "SentryDsnSync",
     "SentryDsnSyncArgs",
     "SentryDsnSyncError",

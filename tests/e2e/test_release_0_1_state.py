@@ -74,7 +74,7 @@ def test_a_release_0_1_stack_previews_updates_and_destroys(old_stack: PulumiProj
     )
     assert secret["data"]["data"]["dsn"] == rotated["dsn"]["public"]
     providers = _providers(old_stack.export_state(STACK))
-    assert "sentry_dsn_sync.resources.project_dsn" in providers["web"]
+    assert "\x8c\x0fsentry_dsn_sync\x94\x8c\x12ProjectDsnProvider" in providers["web"], "the package's short name"
     # `api` did not change, so its state still names the 0.1 module: destroy must unpickle it.
     assert OLD_PROVIDER in providers["api"]
 

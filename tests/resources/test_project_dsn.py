@@ -7,13 +7,16 @@ provider; the real servers are covered by tests/vault and tests/e2e.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 
+import dill
 import pytest
+from pulumi.dynamic.dynamic import serialize_provider
 
 from sentry_dsn_sync.config import OnDelete, VaultSettings, parse_vault_settings
 from sentry_dsn_sync.errors import ConfigError, SentryNotFoundError, VaultMountError, VaultPermissionError, VaultUnavailableError
@@ -163,12 +166,20 @@ def program_inputs(**changes: Any) -> dict[str, Any]:
     return {"spec": {**args.to_inputs(), **changes}, "__provider": "pickled"}
 
 
-def published(world: World, **changes: Any) -> dict[str, Any]:
+@dataclasses.dataclass(frozen=True)
+class State:
+    """One resource's state: check gets the old `inputs`, diff, update, read and delete its `outputs`."""
+
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+
+
+def published(world: World, **changes: Any) -> State:
     """The state after a successful `up`: the checked inputs, published into the fake Vault."""
     inputs = provider.check({}, program_inputs(**changes)).inputs
     outs = provider.create(inputs).outs
     assert outs is not None
-    return outs
+    return State(inputs=inputs, outputs=outs)
 
 
 # -- check ----------------------------------------------------------------------------------------
@@ -211,10 +222,10 @@ def test_only_checks_of_published_secrets_start_reading_vault_ahead(world: World
     assert world.read_ahead == [], "a first run compares nothing with Vault"
 
     state = published(world)
-    provider.check(state, program_inputs(vault_path="teams/web"))
+    provider.check(state.inputs, program_inputs(vault_path="teams/web"))
     assert world.read_ahead == [], "a moved secret is written anew, not compared"
 
-    provider.check(state, program_inputs())
+    provider.check(state.inputs, program_inputs())
     assert world.read_ahead == [("dev", "secret", 2)]
 
 
@@ -243,7 +254,7 @@ def test_check_builds_the_sentry_client_before_vault_is_read_ahead_and_reads_sen
     monkeypatch.setattr(provider_context, "catalog", catalog_for)
     monkeypatch.setattr(provider_context, "start_read_ahead", start_read_ahead)
 
-    provider.check(state, program_inputs())
+    provider.check(state.inputs, program_inputs())
 
     assert events == ["sentry client", "vault read ahead", "sentry read"]
 
@@ -251,7 +262,7 @@ def test_check_builds_the_sentry_client_before_vault_is_read_ahead_and_reads_sen
 def test_check_of_a_first_run_checks_the_mount_but_reads_no_secret(world: World) -> None:
     result = provider.check({}, program_inputs(kv_version=1))
 
-    assert result.inputs["vault_drift"] == {}
+    assert "vault_drift" not in result.inputs
     assert world.opened == [("secret", 1)], "the mount (and its KV version) is checked before anything is created"
     assert world.store.reads == []
 
@@ -270,7 +281,7 @@ def test_check_fails_on_the_path_when_vault_is_unreachable(world: World) -> None
     state = published(world)
     world.mount_error = VaultUnavailableError("cannot reach Vault at http://127.0.0.1:1")
 
-    result = provider.check(state, program_inputs())
+    result = provider.check(state.inputs, program_inputs())
 
     assert [(f.property, f.reason) for f in result.failures] == [
         ("vault_path", "cannot reach Vault at http://127.0.0.1:1")
@@ -288,7 +299,7 @@ def test_check_reports_a_hand_edited_field_with_its_value_in_vault_and_ignores_f
     state = published(world)
     world.store.secrets["sentry/acme/web"].update(key_id="edited", owner="team-web")
 
-    result = provider.check(state, program_inputs())
+    result = provider.check(state.inputs, program_inputs())
 
     assert result.inputs["vault_drift"] == {"key_id": "edited"}
 
@@ -297,7 +308,7 @@ def test_check_reports_every_field_as_missing_when_the_secret_was_deleted(world:
     state = published(world)
     del world.store.secrets["sentry/acme/web"]
 
-    drift = provider.check(state, program_inputs()).inputs["vault_drift"]
+    drift = provider.check(state.inputs, program_inputs()).inputs["vault_drift"]
 
     assert drift == dict.fromkeys(project_dsn.PUBLISHED_FIELDS, MISSING)
 
@@ -306,17 +317,17 @@ def test_check_measures_drift_against_the_last_publish_not_the_new_key(world: Wo
     state = published(world)
     world.catalog.keys = [OLD_KEY, NEW_KEY]
 
-    result = provider.check(state, program_inputs())
+    result = provider.check(state.inputs, program_inputs())
 
     assert result.inputs["dsn"] == NEW_KEY.public_dsn
-    assert result.inputs["vault_drift"] == {}, "a rotation is a change of dsn, not drift"
+    assert "vault_drift" not in result.inputs, "a rotation is a change of dsn, not drift"
 
 
 def test_check_never_copies_a_pasted_secret_dsn_into_state(world: World) -> None:
     state = published(world)
     world.store.secrets["sentry/acme/web"]["dsn"] = "https://pub:topsecret@o1.ingest.example/42"
 
-    drift = provider.check(state, program_inputs()).inputs["vault_drift"]
+    drift = provider.check(state.inputs, program_inputs()).inputs["vault_drift"]
 
     assert drift == {"dsn": "https://pub:***@o1.ingest.example/42"}
 
@@ -325,9 +336,9 @@ def test_check_after_a_move_reads_neither_location(world: World) -> None:
     state = published(world)
     world.store.reads.clear()
 
-    result = provider.check(state, program_inputs(vault_path="teams/web/sentry"))
+    result = provider.check(state.inputs, program_inputs(vault_path="teams/web/sentry"))
 
-    assert result.inputs["vault_drift"] == {}
+    assert "vault_drift" not in result.inputs
     assert world.store.reads == []
 
 
@@ -337,7 +348,7 @@ def test_check_after_a_move_reads_neither_location(world: World) -> None:
 def test_diff_of_an_unchanged_project_has_no_changes(world: World) -> None:
     state = published(world)
 
-    result = provider.diff("secret/sentry/acme/web", state, provider.check(state, program_inputs()).inputs)
+    result = provider.diff("secret/sentry/acme/web", state.outputs, provider.check(state.inputs, program_inputs()).inputs)
 
     assert result.changes is False
     assert result.replaces == []
@@ -347,7 +358,7 @@ def test_diff_of_a_rotation_is_an_update_in_place(world: World) -> None:
     state = published(world)
     world.catalog.keys = [OLD_KEY, NEW_KEY]
 
-    result = provider.diff("id", state, provider.check(state, program_inputs()).inputs)
+    result = provider.diff("id", state.outputs, provider.check(state.inputs, program_inputs()).inputs)
 
     assert result.changes is True
     assert result.replaces == []
@@ -357,7 +368,7 @@ def test_diff_of_drift_alone_is_an_update(world: World) -> None:
     state = published(world)
     world.store.secrets["sentry/acme/web"]["dsn"] = "https://tampered@example/1"
 
-    result = provider.diff("id", state, provider.check(state, program_inputs()).inputs)
+    result = provider.diff("id", state.outputs, provider.check(state.inputs, program_inputs()).inputs)
 
     assert result.changes is True
     assert result.replaces == []
@@ -366,8 +377,8 @@ def test_diff_of_drift_alone_is_an_update(world: World) -> None:
 def test_diff_of_a_new_path_or_mount_replaces_and_creates_before_deleting(world: World) -> None:
     state = published(world)
 
-    moved = provider.diff("id", state, provider.check(state, program_inputs(vault_path="teams/web")).inputs)
-    remounted = provider.diff("id", state, provider.check(state, program_inputs(vault_mount="kv")).inputs)
+    moved = provider.diff("id", state.outputs, provider.check(state.inputs, program_inputs(vault_path="teams/web")).inputs)
+    remounted = provider.diff("id", state.outputs, provider.check(state.inputs, program_inputs(vault_mount="kv")).inputs)
 
     assert moved.replaces == ["vault_path"]
     assert remounted.replaces == ["vault_mount"]
@@ -377,10 +388,51 @@ def test_diff_of_a_new_path_or_mount_replaces_and_creates_before_deleting(world:
 def test_diff_of_a_kv_version_change_updates_in_place_so_the_same_path_is_never_deleted(world: World) -> None:
     state = published(world)
 
-    result = provider.diff("id", state, provider.check(state, program_inputs(kv_version=1)).inputs)
+    result = provider.diff("id", state.outputs, provider.check(state.inputs, program_inputs(kv_version=1)).inputs)
 
     assert result.changes is True
     assert result.replaces == []
+
+
+def test_outputs_leave_out_what_follows_from_the_key_and_an_empty_drift(world: World) -> None:
+    state = published(world)
+
+    assert {"public_key", "key_created", "vault_drift"}.isdisjoint(state.outputs)
+    assert "vault_drift" not in state.inputs
+    assert {k: state.inputs[k] for k in ("public_key", "key_created")} == {
+        "public_key": "pkk1",
+        "key_created": "2025-01-01T00:00:00+00:00",
+    }, "the inputs keep them: `preview --diff` shows them, and drift is measured against them"
+    # Everything diff, update, delete, read and the program use is there.
+    assert {*project_dsn.READ_BY_PROGRAM, "project_slug", "organization", "stack", "vault_mount", "vault_path",
+            "kv_version", "on_delete"} <= set(state.outputs)
+
+
+def test_diff_compares_the_derived_fields_only_where_the_old_outputs_hold_them(world: World) -> None:
+    state = published(world)
+    unchanged = provider.check(state.inputs, program_inputs()).inputs
+    world.catalog.keys = [OLD_KEY, NEW_KEY]
+    rotated = provider.check(state.inputs, program_inputs()).inputs
+    # Outputs written by an older release hold every input, `vault_drift: {}` too.
+    older = {**state.inputs, "vault_drift": {}}
+
+    assert not provider.diff("id", older, unchanged).changes
+    assert not provider.diff("id", state.outputs, unchanged).changes
+    assert provider.diff("id", state.outputs, rotated).changes
+    assert provider.diff("id", older, rotated).changes
+    assert provider.diff("id", {**older, "public_key": "edited"}, state.inputs).changes
+
+
+def test_an_up_after_a_refresh_restores_a_public_key_edited_by_hand(world: World) -> None:
+    state = published(world)
+    world.store.secrets["sentry/acme/web"]["public_key"] = "edited"
+
+    refreshed = provider.read("secret/sentry/acme/web", state.outputs)
+    assert refreshed.outs is not None and refreshed.inputs is not None
+    news = provider.check(refreshed.inputs, program_inputs()).inputs
+
+    assert "vault_drift" not in news, "the refreshed inputs already say what Vault holds"
+    assert provider.diff("id", refreshed.outs, news).changes, "so the outputs must hold it for diff to see it"
 
 
 # -- create, update, read, delete -----------------------------------------------------------------
@@ -408,17 +460,17 @@ def test_create_publishes_only_the_tools_fields_with_managed_metadata(world: Wor
     ]
     # Nothing was published by this resource before: the store may skip reading a fresh path.
     assert world.store.expected_new == [True]
-    assert result.outs is not None and result.outs["vault_drift"] == {}
+    assert result.outs is not None and "vault_drift" not in result.outs
 
 
 def test_update_after_drift_records_no_drift_left(world: World) -> None:
     state = published(world)
     world.store.secrets["sentry/acme/web"]["dsn"] = "https://tampered@example/1"
-    news = provider.check(state, program_inputs()).inputs
+    news = provider.check(state.inputs, program_inputs()).inputs
 
-    outs = provider.update("id", state, news).outs
+    outs = provider.update("id", state.outputs, news).outs
 
-    assert outs is not None and outs["vault_drift"] == {}
+    assert outs is not None and "vault_drift" not in outs
     assert world.store.secrets["sentry/acme/web"]["dsn"] == OLD_KEY.public_dsn
     assert world.store.expected_new[-1] is False  # an update reads and merges
 
@@ -428,21 +480,21 @@ def test_read_reports_vaults_values_as_outputs_and_as_inputs(world: World) -> No
     world.store.secrets["sentry/acme/web"]["key_id"] = "edited"
     del world.store.secrets["sentry/acme/web"]["public_key"]
 
-    result = provider.read("secret/sentry/acme/web", state)
+    result = provider.read("secret/sentry/acme/web", state.outputs)
 
     assert result.id == "secret/sentry/acme/web"
     assert result.outs is not None and result.inputs is not None
     assert (result.outs["key_id"], result.outs["public_key"]) == ("edited", MISSING)
     assert result.inputs == result.outs
     # The next check then compares against what Vault really holds: no drift, a plain dsn/key_id diff.
-    assert provider.check(result.inputs, program_inputs()).inputs["vault_drift"] == {}
+    assert "vault_drift" not in provider.check(result.inputs, program_inputs()).inputs
 
 
 def test_read_of_a_secret_gone_from_vault_drops_it_from_state(world: World) -> None:
     state = published(world)
     del world.store.secrets["sentry/acme/web"]
 
-    result = provider.read("secret/sentry/acme/web", state)
+    result = provider.read("secret/sentry/acme/web", state.outputs)
 
     assert result.id is None
 
@@ -452,7 +504,7 @@ def test_delete_applies_the_policy_of_the_current_config(world: World, policy: O
     state = published(world)
     world.on_delete = policy
 
-    provider.delete("id", state)
+    provider.delete("id", state.outputs)
 
     assert world.store.removed == [("sentry/acme/web", policy)]
 
@@ -462,7 +514,7 @@ def test_delete_with_retain_does_not_even_open_vault(world: World) -> None:
     world.on_delete = "retain"
     world.mount_error = VaultUnavailableError("cannot reach Vault")
 
-    provider.delete("id", state)
+    provider.delete("id", state.outputs)
 
     assert world.store.removed == []
 
@@ -471,7 +523,7 @@ def test_delete_falls_back_to_the_policy_in_state_when_the_config_cannot_be_read
     state = published(world, on_delete="destroy")
     world.on_delete = None
 
-    provider.delete("id", state)
+    provider.delete("id", state.outputs)
 
     assert world.store.removed == [("sentry/acme/web", "destroy")]
 
@@ -482,9 +534,9 @@ def test_check_asks_for_write_access_only_when_up_will_write(world: World) -> No
     assert world.store.access_checks == [("sentry/acme/web", False)]
 
     world.store.access_checks.clear()
-    published = provider.create(first.inputs).outs
+    provider.create(first.inputs)
     world.store.access_checks.clear()
-    provider.check(published, program_inputs())
+    provider.check(first.inputs, program_inputs())
     assert world.store.access_checks == [], "a no-op run costs no extra Vault request"
 
 
@@ -542,13 +594,13 @@ def test_a_hand_edited_form_is_drift_and_a_rotation_changes_every_form(world: Wo
     state = published(world, dsn_forms=["csp", "cdn"])
     world.store.secrets["sentry/acme/web"]["dsn_cdn"] = "https://evil.example/loader.js"
 
-    drifted = provider.check(state, program_inputs(dsn_forms=["csp", "cdn"])).inputs
+    drifted = provider.check(state.inputs, program_inputs(dsn_forms=["csp", "cdn"])).inputs
     assert drifted["vault_drift"] == {"dsn_cdn": "https://evil.example/loader.js"}
 
     world.catalog.keys = [with_forms(OLD_KEY), with_forms(NEW_KEY)]
-    rotated = provider.check(state, program_inputs(dsn_forms=["csp", "cdn"])).inputs
-    diff = provider.diff("id", state, rotated)
-    assert diff.changes and {"dsn", "dsn_csp", "dsn_cdn", "key_id"} <= set(_changed(state, rotated))
+    rotated = provider.check(state.inputs, program_inputs(dsn_forms=["csp", "cdn"])).inputs
+    diff = provider.diff("id", state.outputs, rotated)
+    assert diff.changes and {"dsn", "dsn_csp", "dsn_cdn", "key_id"} <= set(_changed(state.outputs, rotated))
 
 
 def test_dropping_a_form_removes_only_its_field_from_the_secret(world: World) -> None:
@@ -556,10 +608,10 @@ def test_dropping_a_form_removes_only_its_field_from_the_secret(world: World) ->
     state = published(world, dsn_forms=["csp", "cdn"])
     world.store.secrets["sentry/acme/web"]["owner"] = "team-web"
 
-    news = provider.check(state, program_inputs(dsn_forms=["csp"])).inputs
-    assert provider.diff("id", state, news).changes
-    assert "dsn_cdn" in _changed(state, news)
-    provider.update("id", state, news)
+    news = provider.check(state.inputs, program_inputs(dsn_forms=["csp"])).inputs
+    assert provider.diff("id", state.outputs, news).changes
+    assert "dsn_cdn" in _changed(state.outputs, news)
+    provider.update("id", state.outputs, news)
 
     secret = world.store.secrets["sentry/acme/web"]
     assert "dsn_cdn" not in secret
@@ -578,14 +630,14 @@ def test_a_hostile_dsn_fails_only_the_update_and_keeps_the_last_published_values
     hostile = key("k3", created=3)
     world.catalog.keys = [OLD_KEY, dataclasses.replace(hostile, public_dsn="javascript:alert(1)")]
 
-    checked = provider.check(state, program_inputs())
+    checked = provider.check(state.inputs, program_inputs())
 
     assert checked.failures == [], "a check failure would end the whole run, not this project's step"
     assert {k: checked.inputs[k] for k in ("dsn", "key_id")} == {"dsn": OLD_KEY.public_dsn, "key_id": "k1"}
     assert checked.inputs["sentry_problem"].startswith("project 'web': client key 'k3' has a public DSN")
-    assert provider.diff("secret/sentry/acme/web", state, checked.inputs).changes is True
+    assert provider.diff("secret/sentry/acme/web", state.outputs, checked.inputs).changes is True
     with pytest.raises(SentryDsnSyncError, match="client key 'k3' has a public DSN that has the scheme 'javascript'"):
-        provider.update("secret/sentry/acme/web", state, checked.inputs)
+        provider.update("secret/sentry/acme/web", state.outputs, checked.inputs)
     assert len(world.store.published) == 1, "nothing written after the first publish"
 
 
@@ -641,6 +693,21 @@ def test_delete_of_a_resource_with_a_connection_applies_the_policy_its_program_g
     state = published(world, on_delete="retain", connection=EU)
     world.on_delete = "destroy"  # the stack config's: not this resource's
 
-    provider.delete("id", state)
+    provider.delete("id", state.outputs)
 
     assert world.store.removed == []
+
+
+# -- the provider as state records it -------------------------------------------------------------
+
+
+def test_state_names_the_provider_by_the_package_and_older_names_still_load() -> None:
+    pickled = base64.b64decode(serialize_provider(ProjectDsnProvider()))
+
+    assert b"\x8c\x0fsentry_dsn_sync\x94\x8c\x12ProjectDsnProvider\x94" in pickled
+    assert b"resources" not in pickled, "the module path is not repeated in every resource's state"
+    for older in ("sentry_dsn_sync.resources.project_dsn", "components.resources.project_dsn"):
+        module = older.encode()
+        reference = b"\x8c" + bytes([len(module)]) + module + b"\x94\x8c\x12ProjectDsnProvider\x94\x93\x94)\x81\x94."
+        by_older_release = b"\x80\x04\x95" + len(reference).to_bytes(8, "little") + reference
+        assert type(dill.loads(by_older_release)) is ProjectDsnProvider

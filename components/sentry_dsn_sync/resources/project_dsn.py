@@ -90,6 +90,11 @@ READ_BY_PROGRAM = ("dsn", "project_id", "key_id", "key_label")
 FROM_SENTRY = ("dsn", "public_key", "project_id", "key_id", "key_label", "key_created")
 # The input that carries a problem of this project alone from check to create/update.
 SENTRY_PROBLEM = "sentry_problem"
+# Inputs that outputs leave out: both follow from the chosen key, so a new key changes
+# `key_id` and `dsn` anyway, and every byte of outputs is paid once per project. (`project_slug`
+# stays: a `ProjectDsn` built by hand may keep its name while its project's slug changes.)
+NOT_IN_OUTPUTS = ("public_key", "key_created")
+VAULT_DRIFT = "vault_drift"
 # The input saying how to reach Sentry and Vault when the program's settings are its own
 # (see `Settings.connection`); absent when the provider reads them from the stack config.
 CONNECTION = "connection"
@@ -137,6 +142,11 @@ class ProjectDsnArgs:
 class ProjectDsnProvider(ResourceProvider):
     """Holds no state of its own: dill pickles it by reference, small and identical every run."""
 
+    # Pickled by the package's own name, which holds it too: every resource's state
+    # carries that reference twice (inputs and outputs), base64 encoded, so the
+    # shorter path saves about 56 bytes a project. State that names this module still loads.
+    __module__ = "sentry_dsn_sync"
+
     # It captures no secret, so its serialized form need not be encrypted in state.
     serialize_as_secret_always = False
 
@@ -175,7 +185,10 @@ class ProjectDsnProvider(ResourceProvider):
         try:
             # Opening the store checks the mount and its KV version, even on a first run.
             store = _store(inputs)
-            inputs["vault_drift"] = _vault_drift(store, olds, inputs)
+            drift = _vault_drift(store, olds, inputs)
+            if drift:
+                # Absent when there is none: `{}` in every resource's state would cost bytes for nothing.
+                inputs[VAULT_DRIFT] = drift
             if _will_write(olds, inputs):
                 provider_context.require_write_access(
                     store,
@@ -192,8 +205,8 @@ class ProjectDsnProvider(ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changed = [key for key in _compared_keys(olds, news) if olds.get(key) != news.get(key)]
-        if news.get("vault_drift"):
-            changed.append("vault_drift")
+        if news.get(VAULT_DRIFT):
+            changed.append(VAULT_DRIFT)
         replaces = [key for key in LOCATION_FIELDS if key in changed]
         return DiffResult(
             changes=bool(changed),
@@ -227,10 +240,11 @@ class ProjectDsnProvider(ResourceProvider):
         if current is None:
             # Gone from Vault: drop it from state; the next `up` creates it again.
             return ReadResult(id_=None, outs={})
-        outs = {key: value for key, value in props.items() if key != "__provider"}
-        outs.update({field: redacted_url(str(current.data.get(field, MISSING))) for field in published_fields(props)})
         # State now says what Vault holds, so there is no drift left between the two.
-        outs["vault_drift"] = {}
+        outs = {key: value for key, value in props.items() if key not in ("__provider", VAULT_DRIFT)}
+        # Every field Vault holds, `public_key` and `project_slug` too: the next diff must
+        # compare them, so that an `up` restores one that was edited by hand.
+        outs.update({field: redacted_url(str(current.data.get(field, MISSING))) for field in published_fields(props)})
         # Inputs too: the next check measures drift against them, and the next
         # diff then shows a hand edit as `dsn: <in Vault> => <from Sentry>`.
         return ReadResult(id_=id_, outs=outs, inputs=dict(outs))
@@ -377,14 +391,20 @@ def _publish(props: dict[str, Any], *, remove: list[str] | None = None, expect_n
 
 
 def _outputs(props: dict[str, Any]) -> dict[str, Any]:
-    outs = {key: value for key, value in props.items() if key != "__provider"}
-    # What was just written is what Vault holds: no drift left to show.
-    outs["vault_drift"] = {}
-    return outs
+    """What diff, update, delete, read and the program need: the inputs less those derived from the key.
+
+    No `vault_drift` either: what was just written is what Vault holds.
+    """
+    left_out = {"__provider", VAULT_DRIFT, *NOT_IN_OUTPUTS}
+    return {key: value for key, value in props.items() if key not in left_out}
 
 
 def _compared_keys(olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
-    ignored = {"__provider", "vault_drift"}
+    """Every input on either side, less a derived one the old outputs leave out (`NOT_IN_OUTPUTS`).
+
+    Outputs written by older releases still hold the derived fields, and are compared on them.
+    """
+    ignored = {"__provider", VAULT_DRIFT, *(key for key in NOT_IN_OUTPUTS if key not in olds)}
     return sorted((set(olds) | set(news)) - ignored)
 
 
@@ -411,8 +431,10 @@ def _on_delete(props: dict[str, Any]) -> OnDelete:
 class ProjectDsn(Resource, module="sentry-dsn-sync", name="ProjectDsn"):
     """The published DSN of one Sentry project and where it lives in Vault.
 
-    Its state also holds `public_key`, `key_created`, `vault_drift` and the
-    other inputs, for `pulumi preview --diff` and `pulumi stack export`; only
+    Its inputs in state also hold `public_key`, `key_created`, `vault_drift`
+    (only when there is drift) and the others, for `pulumi preview --diff`
+    and `pulumi stack export`; its outputs leave out what follows from the
+    chosen key (see `NOT_IN_OUTPUTS`). Only
     the outputs the component reads are declared here, and the inputs travel
     as one `spec` object, because every top-level property is one more value
     the program sends and resolves per project.
