@@ -17,33 +17,55 @@ __all__ = ["VaultGate", "vault_gate"]
 _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding"}
 
 
+def _is_data_write(method: str, path: str) -> bool:
+    return method in ("POST", "PUT") and "/data/" in path
+
+
 class VaultGate:
     def __init__(self, upstream: str, *, writes_allowed: int, before_write: Callable[[str], None] | None = None) -> None:
         self.upstream = upstream
         self.writes_allowed = writes_allowed
         self.before_write = before_write
-        self.writes = 0
-        self.held = threading.Event()  # set once a request is being held
+        self.writes = 0  # data writes admitted and not refused
+        self._in_flight = 0  # data writes admitted whose answer has not come back
+        # Set once a request is held while no admitted write is still in flight: exactly
+        # `writes_allowed` writes have then landed, and nothing else will.
+        self.held = threading.Event()
         self.release = threading.Event()
-        self._lock = threading.Lock()
+        self._changed = threading.Condition()
 
     def admit(self, method: str, path: str) -> bool:
         """Whether to forward: once the allowed writes are spent, the caller is held, then dropped.
 
-        A data write counts as it is admitted. A held request never reaches Vault: its sender is
-        killed while it waits, and the write it carried must not land after the kill.
+        A data write counts as it is admitted, and stops counting if Vault refuses it (a
+        check-and-set that finds the path taken changes nothing): a held request is let through
+        after all if that frees a place. A request still held when the gate is released never
+        reaches Vault: its sender was killed while it waited, and the write it carried must not
+        land after the kill.
         """
-        with self._lock:
-            closed = self.writes >= self.writes_allowed
-            if not closed and method in ("POST", "PUT") and "/data/" in path:
+        with self._changed:
+            while self.writes >= self.writes_allowed:
+                if self._in_flight == 0:
+                    self.held.set()
+                if self.release.is_set():
+                    return False
+                self._changed.wait(0.05)
+            if _is_data_write(method, path):
                 self.writes += 1
-        if closed:
-            self.held.set()
-            self.release.wait()
-            return False
-        if self.before_write is not None and method in ("POST", "PUT") and "/data/" in path:
+                self._in_flight += 1
+        if self.before_write is not None and _is_data_write(method, path):
             self.before_write(path)
         return True
+
+    def answered(self, method: str, path: str, status: int) -> None:
+        """An admitted request came back; a refused data write gives its place back."""
+        if not _is_data_write(method, path):
+            return
+        with self._changed:
+            self._in_flight -= 1
+            if status >= 300:
+                self.writes -= 1
+            self._changed.notify_all()
 
 
 def _handler(gate: VaultGate) -> type[BaseHTTPRequestHandler]:
@@ -57,6 +79,7 @@ def _handler(gate: VaultGate) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP | {"host"}}
             answer = requests.request(self.command, gate.upstream + self.path, headers=headers, data=body, timeout=30)
+            gate.answered(self.command, self.path, answer.status_code)
             self.send_response(answer.status_code)
             for name, value in answer.headers.items():
                 if name.lower() not in _HOP_BY_HOP:

@@ -73,6 +73,13 @@ def test_a_killed_up_is_recovered_by_cancel_then_up(stack: FaultStack, bao: Seal
 
     assert assert_each_secret_whole(stack, new) == WRITES_BEFORE_THE_KILL
     locked = stack.up()
+    if "failed to load checkpoint: EOF" in said(locked):
+        # The kill landed while the file backend wrote the state's attributes file; the state
+        # itself is whole. docs/troubleshooting.md ("Interrupted runs") says what to remove.
+        attributes = stack.pulumi.backend_dir / ".pulumi" / "stacks" / "sentry-dsn-sync" / f"{STACK}.json.attrs"
+        assert attributes.stat().st_size == 0, said(locked)
+        attributes.unlink()
+        locked = stack.up()
     assert locked.returncode != 0 and "the stack is currently locked" in said(locked), said(locked)
     assert "pulumi cancel" in said(locked)
 
