@@ -76,6 +76,11 @@ def copy_project(destination: Path) -> Path:
     return destination
 
 
+# Linux refuses a single command-line argument longer than 128 KiB (MAX_ARG_STRLEN): the
+# 5000 project slugs of the largest benchmark size do not fit into `config set-all --json`.
+_LONGEST_ARGUMENT = 100_000
+
+
 @dataclass
 class PulumiProject:
     """One Pulumi project directory, one file backend, one passphrase."""
@@ -133,10 +138,24 @@ class PulumiProject:
         """Set one key; lists and objects are stored as structured config."""
         if isinstance(value, (list, dict)):
             entry = {key: {"value": json.dumps(value), "objectValue": value, "secret": False}}
-            self.run("config", "set-all", "--stack", stack, "--json", json.dumps(entry))
+            text = json.dumps(entry)
+            if len(text) > _LONGEST_ARGUMENT:
+                self._write_config_value(stack, key, value)
+                return
+            self.run("config", "set-all", "--stack", stack, "--json", text)
             return
         flags = ["--secret"] if secret else ["--plaintext"]
         self.run("config", "set", "--stack", stack, *flags, key, str(value))
+
+    def _write_config_value(self, stack: str, key: str, value: Any) -> None:
+        """Put a structured value into the stack's config file itself, as `pulumi config set-all` would."""
+        import yaml
+
+        project = yaml.safe_load((self.project_dir / "Pulumi.yaml").read_text())
+        path = self.project_dir / project.get("stackConfigDir", ".") / f"Pulumi.{stack}.yaml"
+        document = yaml.safe_load(path.read_text()) if path.exists() else {}
+        document.setdefault("config", {})[key] = value
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
 
     def up(self, stack: str, *extra: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
         return self.run("up", "--yes", "--stack", stack, *extra, **kwargs)
