@@ -20,7 +20,7 @@ from sentry_dsn_sync.errors import (
     VaultUnavailableError,
 )
 from sentry_dsn_sync.vault import KvStore, PublishResult, connect
-from sentry_dsn_sync.vault._plain_get import NotPlainGet, plain_get
+from sentry_dsn_sync.vault._plain_http import NotPlain, plain_get
 from devenv.openbao import OpenBaoServer, dev_server, free_port, sealable_server, wait_for_kv_v2
 from tests.vault.vault_helpers import V2_MOUNT, MakeSettings
 from tests.vault.fake_kubernetes import make_ca
@@ -282,7 +282,7 @@ def test_the_cheap_read_leaves_a_proxied_vault_to_the_hvac_client(bao: OpenBaoSe
     client = bao.client()
     client.adapter.session.proxies = {"http": "http://127.0.0.1:9"}
 
-    with pytest.raises(NotPlainGet):
+    with pytest.raises(NotPlain):
         plain_get(client, "sys/health")
 
 

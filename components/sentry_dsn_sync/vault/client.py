@@ -90,7 +90,7 @@ def connect(settings: VaultSettings, *, env: Mapping[str, str], timeout: float =
         token="",
         namespace=settings.namespace or None,
         verify=verify,
-        # hvac sends these on every request; the session keeps them too, for the plain GET (`_plain_get`).
+        # hvac sends these on every request; the session keeps them too, for the plain requests (`_plain_http`).
         cert=cert,
         timeout=timeout,
         session=_session(settings, verify=verify, cert=cert),

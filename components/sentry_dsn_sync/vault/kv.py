@@ -24,7 +24,7 @@ from sentry_dsn_sync.config import OnDelete
 from sentry_dsn_sync.errors import VaultConflictError, VaultError, VaultMountError, VaultPermissionError
 from sentry_dsn_sync.paths import path_problem
 from sentry_dsn_sync.vault._error_translation import CallSite, is_cas_conflict, vault_errors
-from sentry_dsn_sync.vault._plain_get import NotPlainGet, PlainReader
+from sentry_dsn_sync.vault._plain_http import NotPlain, PlainHttp
 
 __all__ = ["DEFAULT_CAS_ATTEMPTS", "KvStore", "PublishResult", "StoredSecret"]
 
@@ -103,7 +103,7 @@ class KvStore:
         # one store per mount for the whole process, so the mount is checked once.
         # Only a success is kept; a missing mount may appear.
         self._mount_found: tuple[str, int] | None = None
-        self._plain = PlainReader(client)
+        self._plain = PlainHttp(client)
 
     # -- mount -----------------------------------------------------------------
 
@@ -167,7 +167,7 @@ class KvStore:
     def peek(self, path: str) -> StoredSecret | None:
         """What :meth:`read` returns, for callers that read again with `read` whatever fails here.
 
-        One plain `GET` (see `_plain_get`), cheaper in CPU than `read`,
+        One plain `GET` (see `_plain_http`), cheaper in CPU than `read`,
         which counts at hundreds of reads per run. Anything but a
         200, or a 404 that means "no secret here", raises a VaultError that
         names only the path and the status: the caller's `read` then reports
@@ -308,11 +308,11 @@ class KvStore:
     def _send(
         self, method: str, api_path: str, body: Mapping[str, Any], *, content_type: str = "application/json"
     ) -> Any:
-        """One write: plain (see `_plain_get`), or through hvac behind a proxy."""
+        """One write: plain (see `_plain_http`), or through hvac behind a proxy."""
         api_path = _quote(api_path)
         try:
             return self._plain.send(method, api_path, body, content_type=content_type)
-        except NotPlainGet:
+        except NotPlain:
             headers = {"Content-Type": content_type}
             return self._client.adapter.request(method, f"/v1/{api_path}", json=body, headers=headers)
 

@@ -1,6 +1,6 @@
-"""The requests and urllib3 internals that `vault/_plain_get.py` relies on, pinned.
+"""The requests and urllib3 internals that `vault/_plain_http.py` relies on, pinned.
 
-The cheap drift read reaches past requests' public API. These tests fail on a
+The cheap drift reads and publish writes reach past requests' public API. These tests fail on a
 requests or urllib3 upgrade that renames or reshapes what it uses, before a
 user's run would; the real-server behaviour is in test_vault_failures.py.
 """
@@ -21,7 +21,7 @@ from requests.adapters import HTTPAdapter
 from requests.utils import select_proxy
 
 from devenv.openbao import OpenBaoServer
-from sentry_dsn_sync.vault._plain_get import NotPlainGet, PlainReader, session_pool
+from sentry_dsn_sync.vault._plain_http import NotPlain, PlainHttp, session_pool
 
 URL = "https://vault.example.com:8200/v1/secret/data/x"
 
@@ -60,7 +60,7 @@ def test_a_proxied_session_is_left_to_hvac() -> None:
     session = requests.Session()
     session.proxies = {"https": "http://127.0.0.1:9"}
 
-    with pytest.raises(NotPlainGet):
+    with pytest.raises(NotPlain):
         session_pool(session, URL)
 
 
@@ -73,7 +73,7 @@ def test_the_pools_urlopen_still_takes_the_arguments_the_read_passes() -> None:
 def test_a_plain_read_answers_as_the_hvac_client_does(bao: OpenBaoServer, root: hvac.Client, path: str) -> None:
     secret = {"dsn": "https://k@o1.ingest.example/1"}
     root.secrets.kv.v2.create_or_update_secret(path, secret=secret, mount_point="apps")
-    reader = PlainReader(root)
+    reader = PlainHttp(root)
 
     status, body = reader.get(f"apps/data/{path}")
     missing_status, _ = reader.get(f"apps/data/{path}-missing")
@@ -89,7 +89,7 @@ def test_the_adapter_still_sends_a_prepared_request_with_the_sessions_tls_settin
 
 
 def test_a_plain_write_answers_and_fails_as_the_hvac_client_does(root: hvac.Client, path: str) -> None:
-    writer = PlainReader(root)
+    writer = PlainHttp(root)
 
     written = writer.send("POST", f"apps/data/{path}", {"options": {"cas": 0}, "data": {"dsn": "d1"}})
     with pytest.raises(hvac.exceptions.InvalidRequest, match="check-and-set") as refused:
@@ -119,8 +119,8 @@ def test_a_write_answered_with_a_redirect_is_left_to_hvac() -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         standby = hvac.Client(url=f"http://127.0.0.1:{server.server_address[1]}", token="t")
-        with pytest.raises(NotPlainGet):
-            PlainReader(standby).send("POST", "apps/data/x", {"data": {}})
+        with pytest.raises(NotPlain):
+            PlainHttp(standby).send("POST", "apps/data/x", {"data": {}})
     finally:
         server.shutdown()
         server.server_close()

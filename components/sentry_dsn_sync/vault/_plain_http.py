@@ -6,7 +6,7 @@ writes (two per project). requests plus hvac spend more per call (hooks,
 cookies, settings merging, response wrapping) than such a request needs.
 bench/RESULTS.md profiles them. It leans on requests' adapter internals
 (`HTTPAdapter.get_connection_with_tls_context`, `requests.utils.select_proxy`),
-so tests/vault/test_plain_get_seam.py pins them: a requests or urllib3 upgrade
+so tests/vault/test_plain_http_seam.py pins them: a requests or urllib3 upgrade
 that changes them fails there, not in a user's run.
 """
 
@@ -25,20 +25,20 @@ from urllib3 import HTTPConnectionPool
 
 from sentry_dsn_sync.vault.client import DEFAULT_TIMEOUT
 
-__all__ = ["NotPlainGet", "PlainReader", "plain_get"]
+__all__ = ["NotPlain", "PlainHttp", "plain_get"]
 
 
-class NotPlainGet(Exception):
-    """A plain GET does not apply here (a proxy stands between us and Vault): use the hvac client."""
+class NotPlain(Exception):
+    """A plain request does not apply here (a proxy, or a redirect to another node): use the hvac client."""
 
 
-class PlainReader:
+class PlainHttp:
     """Requests to `/v1/<api_path>` as `client` would send them, over the pools its session's adapter keeps.
 
     `get`: for many reads in a row whose failures are each read again through
     the hvac client; no retry and no redirect, and the pool is looked up once
-    per reader (its proxies and TLS are fixed when built). `send`: writes, with
-    the adapter's retries. A proxy raises NotPlainGet.
+    per instance (its proxies and TLS are fixed when built). `send`: writes, with
+    the adapter's retries. A proxy raises NotPlain.
     """
 
     def __init__(self, client: hvac.Client) -> None:
@@ -64,13 +64,13 @@ class PlainReader:
         Sent through the session's own adapter, so with its retries and TLS
         settings, but without what the session and hvac add per call. Returns
         the decoded body (None if empty); raises hvac's exception for an error
-        status, requests' for a transport failure, NotPlainGet behind a proxy
+        status, requests' for a transport failure, NotPlain behind a proxy
         or when Vault answers with a redirect (the write was not made then).
         """
         session = self._client.adapter.session
         url = self._url(api_path)
         if select_proxy(url, session.proxies):
-            raise NotPlainGet(url)
+            raise NotPlain(url)
         request = requests.PreparedRequest()
         request.prepare(
             method=method, url=url, headers={**self._headers(), "Content-Type": content_type}, data=json.dumps(body)
@@ -80,7 +80,7 @@ class PlainReader:
         )
         if response.is_redirect:
             # A standby Vault that does not forward points at the active node; hvac follows that.
-            raise NotPlainGet(url)
+            raise NotPlain(url)
         answer = _json_or_none(response)
         if response.status_code >= 400:
             errors = answer.get("errors") if isinstance(answer, dict) else None
@@ -111,10 +111,10 @@ class PlainReader:
 
 
 def session_pool(session: requests.Session, url: str) -> HTTPConnectionPool:
-    """The urllib3 pool `session` itself would send `url` over, with its TLS settings; NotPlainGet behind a proxy."""
+    """The urllib3 pool `session` itself would send `url` over, with its TLS settings; NotPlain behind a proxy."""
     adapter = session.get_adapter(url)
     if not isinstance(adapter, HTTPAdapter) or select_proxy(url, session.proxies):
-        raise NotPlainGet(url)
+        raise NotPlain(url)
     request = requests.Request("GET", url).prepare()
     return adapter.get_connection_with_tls_context(request, session.verify, proxies={}, cert=session.cert)
 
@@ -127,5 +127,5 @@ def _json_or_none(response: requests.Response) -> Any:
 
 
 def plain_get(client: hvac.Client, api_path: str) -> tuple[int, Any]:
-    """One plain read, without keeping its pool lookup (see :class:`PlainReader`)."""
-    return PlainReader(client).get(api_path)
+    """One plain read, without keeping its pool lookup (see :class:`PlainHttp`)."""
+    return PlainHttp(client).get(api_path)
