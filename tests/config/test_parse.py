@@ -860,6 +860,9 @@ def test_dsn_forms_default_to_the_public_dsn_alone_and_a_project_list_replaces_t
     assert settings.dsn_forms_for(web) == ("csp", "cdn")
     assert settings.dsn_forms_for(api) == ("otlp_traces",)
     assert settings.dsn_forms_for(worker) == ()
+    # What the organization's catalog keeps of each key: every form some project publishes.
+    assert settings.published_dsn_forms == ("csp", "cdn", "otlp_traces")
+    assert plain.published_dsn_forms == ()
 
 
 @pytest.mark.parametrize(

@@ -77,6 +77,17 @@ def test_another_invocation_reads_sentry_again(tmp_path: Path, clock: FakeClock)
     assert sum(later.calls.values()) == 2
 
 
+def test_a_read_that_kept_other_dsn_forms_is_not_shared(tmp_path: Path) -> None:
+    def named(forms: tuple[str, ...]) -> Path:
+        cache = InvocationCache.for_invocation("100-8000", api_root="https://sentry.io/api/0/", organization="acme",
+                                               dsn_forms=forms, directory=tmp_path)
+        assert cache is not None
+        return cache.path
+
+    assert named(("csp",)) != named(()) != named(("csp", "cdn"))
+    assert named(("csp",)) == named(("csp",))
+
+
 def test_a_directory_others_can_write_to_is_not_trusted(tmp_path: Path, clock: FakeClock) -> None:
     cache = shared(tmp_path, "100-8000")
     catalog(FakeOrganization(3), clock, cache).active_keys("p000")

@@ -171,6 +171,14 @@ def test_project_key_keeps_every_dsn_form_sentry_sends_and_never_the_secret_one(
     assert "secret" not in dict(key.forms)
 
 
+def test_project_key_keeps_only_the_dsn_forms_asked_for() -> None:
+    api = "https://o1.ingest.sentry.io/api/7"
+    item = {**OFFICIAL_KEY, "dsn": {**OFFICIAL_KEY["dsn"], "csp": f"{api}/csp-report/", "nel": f"{api}/nel/"}}
+    key = ProjectKey.from_json(item, endpoint=ENDPOINT, forms=("cdn", "nel", "unreal"))
+    assert key.forms == (("nel", f"{api}/nel/"), ("cdn", OFFICIAL_KEY["dsn"]["cdn"]))
+    assert ProjectKey.from_json(item, endpoint=ENDPOINT, forms=()).forms == ()
+
+
 def test_key_stats_bucket_reads_sentrys_shape_and_refuses_negative_counts() -> None:
     bucket = KeyStatsBucket.from_json(
         {"ts": 1760000000, "total": 9, "dropped": 2, "accepted": 6, "filtered": 1}, endpoint=ENDPOINT

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from sentry_dsn_sync.errors import ConfigError
@@ -257,6 +258,15 @@ class Settings:
     def dsn_forms_for(self, spec: ProjectSpec) -> tuple[str, ...]:
         """The DSN forms project `spec` publishes besides `dsn`: its own list, else the stack's."""
         return self.dsn_forms if spec.dsn_forms is None else spec.dsn_forms
+
+    @cached_property
+    def published_dsn_forms(self) -> tuple[str, ...]:
+        """Every DSN form some project of these settings publishes, in DSN_FORMS order.
+
+        Cached: every check asks, and the answer walks every configured project.
+        """
+        wanted = set(self.dsn_forms).union(*(spec.dsn_forms or () for spec in self.projects))
+        return tuple(form for form in DSN_FORMS if form in wanted)
 
     def vault_path(self, spec: ProjectSpec, *, stack: str) -> str:
         """Where project `spec`'s secret lives below the mount: its own `path`, else the template's.

@@ -62,11 +62,12 @@ Connection = Mapping[str, Any]
 
 @dataclass(frozen=True)
 class CatalogKey:
-    """Which catalog a provider call shares: one per Sentry API root, organization and token."""
+    """Which catalog a provider call shares: one per Sentry API root, organization, token and DSN forms kept."""
 
     api_root: str
     organization: str
     token: Secret
+    dsn_forms: tuple[str, ...] = ()
 
 
 class ProviderContext:
@@ -159,7 +160,12 @@ class ProviderContext:
             root = self._api_roots.get(settings.sentry_url)
             if root is None:
                 root = self._api_roots[settings.sentry_url] = _api_root_text(settings.sentry_url)
-            key = CatalogKey(api_root=root, organization=settings.organization, token=settings.sentry_token)
+            key = CatalogKey(
+                api_root=root,
+                organization=settings.organization,
+                token=settings.sentry_token,
+                dsn_forms=settings.published_dsn_forms,
+            )
             catalog = self._catalogs.get(key)
             if catalog is None:
                 # Building a catalog makes no request, so holding the lock here is cheap.
@@ -260,7 +266,10 @@ def organization_catalog(
     from sentry_dsn_sync.sentry import open_catalog
 
     shared_with = InvocationCache.for_invocation(
-        pulumi_invocation_id(), api_root=_api_root_text(settings.sentry_url), organization=settings.organization
+        pulumi_invocation_id(),
+        api_root=_api_root_text(settings.sentry_url),
+        organization=settings.organization,
+        dsn_forms=settings.published_dsn_forms,
     )
     return open_catalog(settings, shared_with=shared_with, transport=transport, retry=retry, announce=announce)
 

@@ -48,19 +48,27 @@ def pulumi_invocation_id(*, proc: Path = Path("/proc"), pid: int | None = None) 
 
 
 class InvocationCache:
-    """One JSON document per (pulumi invocation, Sentry API root, organization)."""
+    """One JSON document per (pulumi invocation, Sentry API root, organization, DSN forms kept)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
 
     @classmethod
     def for_invocation(
-        cls, invocation_id: str | None, *, api_root: str, organization: str, directory: Path | None = None
+        cls,
+        invocation_id: str | None,
+        *,
+        api_root: str,
+        organization: str,
+        dsn_forms: tuple[str, ...] = (),
+        directory: Path | None = None,
     ) -> InvocationCache | None:
         if invocation_id is None:
             return None
         directory = directory or Path(tempfile.gettempdir()) / f"sentry-dsn-sync-{os.getuid()}"
-        name = hashlib.sha256(f"{invocation_id}\n{api_root}\n{organization}".encode()).hexdigest()[:32]
+        # The forms are part of the name: a read kept for other forms lacks URLs this one needs.
+        identity = f"{invocation_id}\n{api_root}\n{organization}\n{','.join(dsn_forms)}"
+        name = hashlib.sha256(identity.encode()).hexdigest()[:32]
         return cls(directory / f"{name}.json")
 
     def load(self) -> Any | None:

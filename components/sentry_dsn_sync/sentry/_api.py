@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Literal
 
+from sentry_dsn_sync.config import DSN_FORMS
 from sentry_dsn_sync.errors import SentryProjectRenamedError, SentryResponseError
 from sentry_dsn_sync.sentry._client import SentryClient, api_path
 from sentry_dsn_sync.sentry._models import KeyStatsBucket, MalformedItem, Project, ProjectKey, parse_each
@@ -35,10 +36,14 @@ _TEAM_PROJECTS = "teams/{}/{}/projects/"
 
 
 class SentryApi:
-    """Typed reads of Sentry's REST API over one :class:`SentryClient`."""
+    """Typed reads of Sentry's REST API over one :class:`SentryClient`.
 
-    def __init__(self, client: SentryClient) -> None:
+    Client keys keep only the DSN forms in `dsn_forms` (default: all of them).
+    """
+
+    def __init__(self, client: SentryClient, *, dsn_forms: tuple[str, ...] = DSN_FORMS) -> None:
         self.client = client
+        self.dsn_forms = dsn_forms
 
     def get_project(self, organization: str, project: str) -> Project:
         """GET /api/0/projects/{organization}/{project}/ (scope project:read)."""
@@ -85,7 +90,8 @@ class SentryApi:
             scope="org:read",
             bucket=_ORGANIZATION_KEYS,
         )
-        return list(parse_each(items, ProjectKey.from_json, endpoint=self.client.endpoint(path)))
+        endpoint = self.client.endpoint(path)
+        return list(parse_each(items, self._key, endpoint=endpoint))
 
     def list_organization_projects(self, organization: str) -> list[Project | MalformedItem]:
         """GET /api/0/organizations/{organization}/projects/ (scope org:read), every page."""
@@ -176,7 +182,10 @@ class SentryApi:
 
     def _keys(self, items: Any, path: str) -> list[ProjectKey]:
         endpoint = self.client.endpoint(path)
-        return [ProjectKey.from_json(item, endpoint=endpoint) for item in items]
+        return [self._key(item, endpoint=endpoint) for item in items]
+
+    def _key(self, item: Any, *, endpoint: str) -> ProjectKey:
+        return ProjectKey.from_json(item, endpoint=endpoint, forms=self.dsn_forms)
 
     def _projects(self, items: Any, path: str) -> Iterator[Project]:
         """Each item parsed as it is reached: a paginated list is read only as far as it is iterated."""

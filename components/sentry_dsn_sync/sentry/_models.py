@@ -7,7 +7,7 @@ outputs or a log line by accident.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -36,7 +36,7 @@ class ProjectKey:
     project_id: int
     is_active: bool
     date_created: datetime | None
-    # `(form, URL)` for each of DSN_FORMS the server sent; older releases send fewer.
+    # `(form, URL)` for each of DSN_FORMS asked for that the server sent; older releases send fewer.
     forms: tuple[tuple[str, str], ...] = ()
 
     def form(self, name: str) -> str | None:
@@ -44,8 +44,13 @@ class ProjectKey:
         return dict(self.forms).get(name)
 
     @classmethod
-    def from_json(cls, data: Any, *, endpoint: str) -> ProjectKey:
-        """Build from one item of the keys endpoints; `endpoint` names where it came from for errors."""
+    def from_json(cls, data: Any, *, endpoint: str, forms: Collection[str] = DSN_FORMS) -> ProjectKey:
+        """Build from one item of the keys endpoints; `endpoint` names where it came from for errors.
+
+        Only the DSN `forms` asked for are kept: Sentry sends about a dozen URLs
+        per key, which for an organization of 10000 keys were most of the
+        provider's memory when no project publishes any of them.
+        """
         obj = _Fields(data, what="client key", endpoint=endpoint)
         obj.what = f"client key {obj.label_for_errors}"
         dsn = _Fields(obj.get("dsn", Mapping), what=f"client key {obj.label_for_errors} dsn", endpoint=endpoint)
@@ -59,7 +64,7 @@ class ProjectKey:
             project_id=obj.integer("projectId"),
             is_active=obj.flag("isActive"),
             date_created=obj.timestamp("dateCreated"),
-            forms=tuple((form, url) for form in DSN_FORMS if (url := dsn.optional_text(form))),
+            forms=tuple((form, url) for form in DSN_FORMS if form in forms and (url := dsn.optional_text(form))),
         )
 
 

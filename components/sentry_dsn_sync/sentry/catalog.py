@@ -284,4 +284,5 @@ def open_catalog(
         retry=retry,
         announce=announce,
     )
-    return OrganizationCatalog(SentryApi(client), settings.organization, shared_with=shared_with)
+    api = SentryApi(client, dsn_forms=settings.published_dsn_forms)
+    return OrganizationCatalog(api, settings.organization, shared_with=shared_with)
