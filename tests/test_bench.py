@@ -166,6 +166,17 @@ def test_growth_of_a_step_measured_only_at_some_sizes_spans_the_sizes_that_measu
     assert "| no-op up time | 500 to 5000 | 1.00 | 10.00 | 1.00 | 1.00 | 10.00 | 1.00 | linear |" in table
 
 
+def test_sentry_requests_grow_against_the_projects_and_keys_listed_not_against_n() -> None:
+    def listing(n: int, keys: int, requests: int) -> SizeResult:
+        result = _result(n, noop_tool=1.0, noop_floor=1.0, requests=requests)
+        return SizeResult(**{**result.__dict__, "keys": keys})
+
+    # Two keys per project at the large size: twice the key pages, not a cost that grows worse than N.
+    table = growth_table([listing(500, 500, 10), listing(5000, 10000, 150)])
+    assert "| Sentry requests, first up | projects + keys: 1000 to 15000 | 10 | 150 | 1.00 |" in table
+    assert "| linear |" in table.split("Sentry requests, first up")[1].splitlines()[0]
+
+
 def test_the_spread_of_repeated_runs_is_reported_beside_the_best() -> None:
     result = _result(500, noop_tool=1.0, noop_floor=1.0)
     result = SizeResult(**{**result.__dict__, "tool": {**result.tool, "noop": StepMeasure(seconds=1.0,
