@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "CHECKPOINTED_MAX",
+    "FIRST_REPEATS",
     "LARGE",
     "LARGE_NOOP_REPEATS",
     "SizePlan",
@@ -29,6 +30,8 @@ TWO_KEYS_FROM = 5000
 # From this N on, a no-op `up` is repeated at most LARGE_NOOP_REPEATS times.
 LARGE = 2000
 LARGE_NOOP_REPEATS = 2
+# A first `up` needs fresh stacks and a fresh Vault mount each time: at most this many, at any N.
+FIRST_REPEATS = 2
 # Above this N the first `up` with a checkpoint after every step is not measured (quadratic in N).
 CHECKPOINTED_MAX = 2000
 ROTATED_SHARE = 0.01  # 1% of the keys rotate between the no-op and the rotation step
@@ -42,6 +45,8 @@ class SizePlan:
     keys_per_project: int
     rotated: int
     noop_repeats: int
+    # First `up`s (checkpoints skipped), each on fresh stacks; the fastest counts.
+    first_repeats: int
     # Also a first `up` with checkpoints, on fresh stacks, for tool and floor.
     checkpointed_first: bool
 
@@ -71,5 +76,6 @@ def size_plan(n: int, *, repeat: int, keys_per_project: int | None = None,
         # One new key per rotated project, so never more rotations than projects.
         rotated=min(n, rotation_count(n * keys)),
         noop_repeats=max(1, min(repeat, LARGE_NOOP_REPEATS) if n >= LARGE else repeat),
+        first_repeats=max(1, min(repeat, FIRST_REPEATS)),
         checkpointed_first=n <= checkpointed_max,
     )

@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bench.plan import FIRST_REPEATS
+
 __all__ = [
     "MachineInfo",
     "SizeResult",
@@ -292,9 +294,11 @@ def spread(step: StepMeasure | None) -> str:
 
 
 def spread_table(results: Sequence[SizeResult]) -> str:
-    rows = [[r.projects, spread(r.tool.get("noop")), spread(r.floor.get("noop")), spread(r.floor.get("noop_streamed"))]
+    rows = [[r.projects, spread(r.tool.get("first")), spread(r.floor.get("first")), spread(r.tool.get("noop")),
+             spread(r.floor.get("noop")), spread(r.floor.get("noop_streamed"))]
             for r in results]
-    return markdown_table(["N", "no-op up tool", "no-op up floor", "no-op up streamed floor"], rows)
+    return markdown_table(["N", "first up tool", "first up floor", "no-op up tool", "no-op up floor",
+                           "no-op up streamed floor"], rows)
 
 
 def peak_rss_kb(steps: Mapping[str, StepMeasure], role: str) -> int | None:
@@ -534,7 +538,7 @@ def render_report(
         f"- machine: {machine.cpus} CPUs, {machine.cpu_model}",
         f"- python {machine.python}, pulumi {machine.pulumi}",
         f"- Sentry simulator latency per request: {latency_ms} ms; no-op runs: best of {repeat} "
-        "(fewer at the large sizes, see bench/README.md)",
+        f"(fewer at the large sizes, see bench/README.md); first runs: best of {min(repeat, FIRST_REPEATS)}",
         "- commands (tool and floor alike):",
         *[f"  - {step}: `{cmd}`" for step, cmd in STEP_FLAGS.items()],
         *[f"- {note}" for note in machine.notes],
@@ -551,7 +555,7 @@ def render_report(
         "",
         times_table(results),
         "",
-        "### Spread of the repeated no-op runs (seconds; the tables above take the best)",
+        "### Spread of the repeated runs (seconds; the tables above take the best)",
         "",
         spread_table(results),
         "",

@@ -86,11 +86,13 @@ def test_size_plan_scales_the_steps_with_n(n: int, keys_per_project: int, rotate
     assert (plan.keys_per_project, plan.rotated, plan.noop_repeats, plan.checkpointed_first) == (
         keys_per_project, rotated, noop_repeats, checkpointed)
     assert plan.keys == n * keys_per_project
+    assert plan.first_repeats == 2, "each first run needs fresh stacks: two at every size"
 
 
 def test_size_plan_follows_the_command_line_where_given() -> None:
     plan = size_plan(5000, repeat=1, keys_per_project=1, checkpointed_max=5000)
     assert (plan.keys_per_project, plan.rotated, plan.noop_repeats, plan.checkpointed_first) == (1, 50, 1, True)
+    assert plan.first_repeats == 1
     assert size_plan(3, repeat=2, keys_per_project=3).rotated == 1
     assert [rotation_count(keys) for keys in (1, 100, 101, 10000)] == [1, 1, 2, 100]
     assert [keys_per_project_for(n) for n in (4999, 5000)] == [1, 2]
@@ -181,9 +183,12 @@ def test_the_spread_of_repeated_runs_is_reported_beside_the_best() -> None:
     result = _result(500, noop_tool=1.0, noop_floor=1.0)
     result = SizeResult(**{**result.__dict__, "tool": {**result.tool, "noop": StepMeasure(seconds=1.0,
                                                                                          repeats=(1.3, 1.0, 1.1))}})
-    assert "| 500 | 1.00 to 1.30 (3 runs) | - | - |" in spread_table([result])
+    assert "| 500 | - | - | 1.00 to 1.30 (3 runs) | - | - |" in spread_table([result])
     once = SizeResult(**{**result.__dict__, "tool": {**result.tool, "noop": StepMeasure(seconds=1.0, repeats=(1.0,))}})
-    assert "| 500 | 1.00 to 1.00 (1 run) | - | - |" in spread_table([once])
+    assert "| 500 | - | - | 1.00 to 1.00 (1 run) | - | - |" in spread_table([once])
+    firsts = SizeResult(**{**result.__dict__, "tool": {**result.tool, "first": StepMeasure(seconds=2.0,
+                                                                                          repeats=(2.4, 2.0))}})
+    assert "| 500 | 2.00 to 2.40 (2 runs) | - | 1.00 to 1.30 (3 runs) |" in spread_table([firsts])
 
 
 def test_a_cost_that_grows_as_fast_as_the_floors_is_put_down_to_the_engine() -> None:
