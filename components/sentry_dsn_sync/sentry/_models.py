@@ -48,8 +48,8 @@ class ProjectKey:
         """Build from one item of the keys endpoints; `endpoint` names where it came from for errors.
 
         Only the DSN `forms` asked for are kept: Sentry sends about a dozen URLs
-        per key, which for an organization of 10000 keys were most of the
-        provider's memory when no project publishes any of them.
+        per key, which for an organization of 10000 keys were a third of the
+        provider's memory even when no project publishes any of them.
         """
         obj = _Fields(data, what="client key", endpoint=endpoint)
         obj.what = f"client key {obj.label_for_errors}"
