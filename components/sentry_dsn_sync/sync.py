@@ -14,7 +14,6 @@ this project's own `__main__.py` does.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,8 +46,7 @@ class SentryDsnSync(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: SentryDsnSyncArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         self._register(name, args, opts)
-        for _ in self._register_children():
-            pass
+        self._register_children()
         self._summarise()
 
     @classmethod
@@ -91,11 +89,9 @@ class SentryDsnSync(pulumi.ComponentResource):
         ]
         self._children: list[ProjectDsn] = []
 
-    def _register_children(self) -> Iterator[ProjectDsn]:
+    def _register_children(self) -> None:
         for project_args in self._project_args:
-            child = ProjectDsn(project_args.project, project_args, pulumi.ResourceOptions(parent=self))
-            self._children.append(child)
-            yield child
+            self._children.append(ProjectDsn(project_args.project, project_args, pulumi.ResourceOptions(parent=self)))
 
     def _register_child_into(self, project_args: ProjectDsnArgs, built: asyncio.Future[ProjectDsn]) -> None:
         """One child, built in an event loop callback; its error, if any, is handed to `built` whole.
