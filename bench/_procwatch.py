@@ -19,11 +19,17 @@ _TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def role_of(cmdline: bytes) -> str | None:
-    """Which part of a Python Pulumi run a process is, from its NUL-separated command line."""
+    """Which part of a Python Pulumi run a process is, from its NUL-separated command line.
+
+    `engine` is the `pulumi` CLI itself, where the engine, its display and the
+    state's saves run; its language host and plugin launchers are not counted.
+    """
     if b"pulumi.dynamic" in cmdline:
         return "provider"
     if b"pulumi-language-python-exec" in cmdline:
         return "program"
+    if os.path.basename(cmdline.split(b"\0", 1)[0]) == b"pulumi":
+        return "engine"
     return None
 
 

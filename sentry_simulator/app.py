@@ -81,6 +81,12 @@ class Simulator:
 
     def _handle_api(self, request: Request, route_path: str) -> Response:
         self.counter.record(request.path)
+        try:
+            return self._answer(request, route_path)
+        finally:
+            self.counter.answered()
+
+    def _answer(self, request: Request, route_path: str) -> Response:
         if self.self_hosted:
             # Self-hosted Sentry skips the rate-limit middleware: no limits, no headers.
             self._wait_latency()

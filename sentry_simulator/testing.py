@@ -148,6 +148,13 @@ class SimulatorAdmin:
     def request_count(self) -> int:
         return int(self.requests()["total"])
 
+    def request_span_seconds(self) -> float | None:
+        """Seconds from the first request to the last answer since the last reset (None: no request)."""
+        seen = self.requests()
+        if seen.get("first_at") is None or seen.get("last_at") is None:
+            return None
+        return float(seen["last_at"]) - float(seen["first_at"])
+
     def reset_requests(self) -> None:
         self._call("POST", "requests/reset")
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench._procwatch import cpu_seconds_of, role_of
+from bench._run import _fastest
 from bench._profile import IMPORTS, categorize, summarize
 from bench._vault import count_kv_calls
 from bench.plan import keys_per_project_for, rotation_count, size_plan
@@ -21,6 +22,7 @@ from bench.report import (
     MachineInfo,
     SizeResult,
     StepMeasure,
+    gap_table,
     goal_lines,
     growth_exponent,
     growth_table,
@@ -275,7 +277,9 @@ def test_cpu_seconds_of_a_process_are_user_plus_system_ticks(tmp_path: Path) -> 
 def test_process_roles_are_read_from_the_command_line() -> None:
     assert role_of(b"/venv/bin/python\0-u\0-m\0pulumi.dynamic\0127.0.0.1:1234\0") == "provider"
     assert role_of(b"python\0-u\0/bin/pulumi-language-python-exec\0--monitor\0") == "program"
-    assert role_of(b"pulumi\0up\0") is None
+    assert role_of(b"/home/me/.pulumi/bin/pulumi\0--non-interactive\0up\0") == "engine"
+    assert role_of(b"/home/me/.pulumi/bin/pulumi-language-python\0-root\0") is None
+    assert role_of(b"/bin/sh\0-c\0pulumi-resource-pulumi-python\0") is None
 
 
 def test_profile_summary_leaves_idle_threads_out_and_names_the_layer() -> None:
@@ -320,3 +324,41 @@ def test_commands_started_by_the_bench_get_a_working_sigint_even_when_it_was_sta
     result = subprocess.run([sys.executable, "-c", CHILD_REPORTS_SIGINT, mode], capture_output=True, text=True,
                             check=True, cwd=Path(__file__).resolve().parents[1])
     assert result.stdout.strip() == child_ignores_sigint
+
+
+def test_repeated_runs_keep_the_fastest_runs_figures_and_the_largest_request_counts() -> None:
+    slow = StepMeasure(seconds=12.0, sentry_requests=61, vault_reads=2000, vault_writes=0, engine_cpu_seconds=9.0,
+                       sentry_read_seconds=3.0)
+    fast = StepMeasure(seconds=10.0, sentry_requests=60, vault_reads=2000, vault_writes=0, engine_cpu_seconds=7.0,
+                       sentry_read_seconds=2.5)
+
+    kept = _fastest([slow, fast])
+
+    assert (kept.seconds, kept.engine_cpu_seconds, kept.sentry_read_seconds) == (10.0, 7.0, 2.5)
+    assert (kept.sentry_requests, kept.vault_reads, kept.vault_writes) == (61, 2000, 0)
+    assert kept.repeats == (12.0, 10.0)
+
+
+def test_the_gap_table_sets_the_sentry_read_beside_the_extra_cpu_of_each_process() -> None:
+    def run(seconds: float, provider: float, program: float, engine: float, vault: float,
+            read: float | None) -> StepMeasure:
+        return StepMeasure(seconds=seconds, provider_cpu_seconds=provider, program_cpu_seconds=program,
+                           engine_cpu_seconds=engine, vault_server_cpu_seconds=vault, sentry_read_seconds=read)
+
+    result = _result(5000, noop_tool=37.0, noop_floor=37.4)
+    result = SizeResult(**{**result.__dict__,
+                           "tool": {**result.tool, "first": run(44.8, 20.0, 25.0, 15.0, 6.0, 6.4),
+                                    "noop": run(37.0, 15.0, 23.0, 12.0, 4.0, 6.5)},
+                           "floor": {**result.floor, "first": run(29.8, 6.0, 24.0, 13.0, 0.1, None),
+                                     "noop": run(37.4, 5.0, 30.0, 12.0, 0.1, None),
+                                     "noop_streamed": run(26.3, 5.5, 28.0, 11.0, 0.1, None)}})
+
+    table = gap_table([result], cpus=2)
+
+    lines = table.splitlines()
+    assert "all CPU s (on 2 cores)" in lines[0]
+    # The no-op is set against the faster floor, the streamed one here.
+    assert lines[2:] == [
+        "| 5000 | first up | 15.00 | 6.40 | +14.00 | +1.00 | +2.00 | 6.00 | +22.90 |",
+        "| 5000 | no-op up (best floor) | 10.70 | 6.50 | +9.50 | -5.00 | +1.00 | 4.00 | +9.40 |",
+    ]
