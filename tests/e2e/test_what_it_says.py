@@ -42,6 +42,21 @@ def test_several_active_keys_are_a_warning_in_pulumi_ups_diagnostics(
     assert "warning" in result.stdout.split("Diagnostics:", 1)[0].rsplit("pulumi:pulumi:Stack", 1)[1]
 
 
+def test_a_preview_of_a_new_stack_shows_the_warning_though_no_call_follows_the_check(
+    pulumi_project: PulumiProject, simulator: Any
+) -> None:
+    # A preview checks new resources and calls nothing after them: the provider sends the
+    # warning of the last check ('web') while the engine finishes, not when it is stopped.
+    configure(pulumi_project, organization="acme", projects=["api", "web"])
+    simulator.admin.rotate_key("acme", "web", label="Rotation 2026")
+
+    result = pulumi_project.run("preview", "--stack", STACK)
+
+    diagnostics = result.stdout.split("Diagnostics:", 1)[1]
+    assert re.search(r"warning: project 'web' has \d+ active client keys .*publishing the newest, 'Rotation 2026'", diagnostics)
+    assert "active client keys" not in result.stderr  # not the provider's own stderr at its exit
+
+
 def test_debug_lines_show_with_verbose_logging_and_hold_no_credential(
     pulumi_project: PulumiProject, simulator: Any, openbao: OpenBaoServer, vault_mount: str
 ) -> None:

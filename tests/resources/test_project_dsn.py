@@ -701,6 +701,37 @@ def test_delete_of_a_resource_with_a_connection_applies_the_policy_its_program_g
 # -- the provider as state records it -------------------------------------------------------------
 
 
+# -- the engine's log ------------------------------------------------------------------------------
+
+
+def test_check_leaves_its_warning_to_the_next_call_which_delivers_it_before_answering(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(project_dsn.engine_log, "flush", lambda: calls.append("flush"))
+    world.catalog.keys = [OLD_KEY, NEW_KEY]  # two active keys: check warns
+
+    inputs = provider.check({}, program_inputs()).inputs
+    assert calls == []  # the engine waits for each check in turn: no round trip here
+
+    outputs = provider.create(inputs).outs
+    assert outputs is not None
+    provider.diff("id", outputs, provider.check(inputs, program_inputs()).inputs)
+    provider.update("id", outputs, inputs)
+    provider.read("id", outputs)
+    provider.delete("id", outputs)
+    assert calls == ["flush"] * 5
+
+
+def test_a_failed_check_delivers_its_records_before_it_answers(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(project_dsn.engine_log, "flush", lambda: calls.append("flush"))
+
+    result = provider.check({}, program_inputs(project_slug="gone"))
+
+    assert result.failures and calls == ["flush"]
+
+
 def test_state_names_the_provider_by_the_package_and_older_names_still_load() -> None:
     pickled = base64.b64decode(serialize_provider(ProjectDsnProvider()))
 

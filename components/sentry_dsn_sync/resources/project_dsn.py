@@ -24,10 +24,11 @@ the value written to Vault is, by construction, the one the preview showed.
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
 import pulumi
 from pulumi.dynamic import (
@@ -51,6 +52,7 @@ from sentry_dsn_sync.errors import (
     VaultError,
     VaultMountError,
 )
+from sentry_dsn_sync.resources import _engine_log as engine_log
 from sentry_dsn_sync.resources._provider_errors import report_expected_errors_without_traceback
 from sentry_dsn_sync.resources.context import provider_context
 
@@ -139,6 +141,23 @@ class ProjectDsnArgs:
         return inputs
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _log_delivered(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """The engine has every record the call made before it has the call's answer (see `engine_log`)."""
+
+    @functools.wraps(method)
+    def delivered(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(*args, **kwargs)
+        finally:
+            engine_log.flush()
+
+    return delivered
+
+
 class ProjectDsnProvider(ResourceProvider):
     """Holds no state of its own: dill pickles it by reference, small and identical every run."""
 
@@ -156,6 +175,14 @@ class ProjectDsnProvider(ResourceProvider):
         provider_context.configure(provider_config(req.config))
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        # Its records (a warning) are not waited for here: the engine waits for every check in
+        # turn. The next call for this resource waits for them (diff, create), or the exit does.
+        result = self._checked(olds, news)
+        if result.failures:
+            engine_log.flush()  # a failed check can end the run
+        return result
+
+    def _checked(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs = _flat_inputs(news)
         try:
             # The Sentry client is built before the Vault read ahead starts: building
@@ -204,6 +231,8 @@ class ProjectDsnProvider(ResourceProvider):
         return CheckResult(inputs, [])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        # For an unchanged resource this is the last call: its check's warnings must be in by now.
+        engine_log.flush()
         changed = [key for key in _compared_keys(olds, news) if olds.get(key) != news.get(key)]
         if news.get(VAULT_DRIFT):
             changed.append(VAULT_DRIFT)
@@ -216,12 +245,14 @@ class ProjectDsnProvider(ResourceProvider):
             delete_before_replace=False,
         )
 
+    @_log_delivered
     def create(self, props: dict[str, Any]) -> CreateResult:
         _refuse_sentry_problem(props)
         # Nothing was published here by this resource: a fresh path is written without reading it first.
         _publish(props, expect_new=True)
         return CreateResult(id_=f"{props['vault_mount']}/{props['vault_path']}", outs=_outputs(props))
 
+    @_log_delivered
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         _refuse_sentry_problem(news)
         # A form no longer chosen leaves the secret: only its own field, and only one this tool wrote.
@@ -229,12 +260,14 @@ class ProjectDsnProvider(ResourceProvider):
         _publish(news, remove=dropped)
         return UpdateResult(outs=_outputs(news))
 
+    @_log_delivered
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         policy = _on_delete(props)
         if policy == "retain":
             return  # nothing to do in Vault, so an unreachable Vault must not block it
         _store(props).remove(props["vault_path"], policy=policy)
 
+    @_log_delivered
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         current = _store(props).read(props["vault_path"])
         if current is None:
