@@ -1,4 +1,4 @@
-"""Helpers for end-to-end tests: the stack they run, its Sentry seed, the services' environment, and its config."""
+"""Helpers for end-to-end tests: the stack they run, its Sentry seed, the services' environment, its config, and hand edits in Vault."""
 
 from __future__ import annotations
 
@@ -24,3 +24,13 @@ def service_env(simulator: Any, openbao: Any) -> dict[str, str]:
 def configure(project: PulumiProject, **values: Any) -> None:
     for key, value in values.items():
         project.set_config(STACK, f"sentry-dsn-sync:{key}", value)
+
+
+def edit_by_hand(vault: Any, mount: str, path: str, fields: dict[str, str]) -> None:
+    """A hand edit as `bao kv patch` makes it: merged on the server, every other field kept."""
+    vault.adapter.request(
+        "PATCH",
+        f"/v1/{mount}/data/{path}",
+        json={"data": fields},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )

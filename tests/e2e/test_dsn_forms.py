@@ -10,7 +10,7 @@ import hvac.exceptions
 import pytest
 
 from devenv.pulumi_cli import PulumiProject
-from tests.e2e.stack_helpers import STACK, configure
+from tests.e2e.stack_helpers import STACK, configure, edit_by_hand
 from tests.sentry_view import newest_active_key
 
 pytestmark = pytest.mark.e2e
@@ -27,7 +27,7 @@ def vault_data(openbao: Any, mount: str, project: str) -> dict[str, str]:
 
 
 def patch(openbao: Any, mount: str, project: str, fields: dict[str, str]) -> None:
-    openbao.client().secrets.kv.v2.patch(path=f"sentry/acme/{project}", secret=fields, mount_point=mount)
+    edit_by_hand(openbao.client(), mount, f"sentry/acme/{project}", fields)
 
 
 def diff_lines(preview: str, field: str) -> list[str]:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from devenv.pulumi_cli import PulumiProject
-from tests.e2e.stack_helpers import STACK, configure
+from tests.e2e.stack_helpers import STACK, configure, edit_by_hand
 from tests.sentry_view import newest_active_key
 
 pytestmark = pytest.mark.e2e
@@ -46,7 +46,7 @@ def test_state_holds_each_field_once_and_the_stack_from_the_event_loop(
     secret = vault.secrets.kv.v2.read_secret_version(
         path="sentry/acme/web", mount_point=vault_mount, raise_on_deleted_version=True
     )["data"]["data"]
-    vault.secrets.kv.v2.patch(path="sentry/acme/web", secret={"public_key": "edited"}, mount_point=vault_mount)
+    edit_by_hand(vault, vault_mount, "sentry/acme/web", {"public_key": "edited"})
     pulumi_project.refresh(STACK)
     preview = pulumi_project.preview(STACK, "--diff").stdout
     assert f'public_key  : "edited" => "{web_key["public"]}"' in preview, preview

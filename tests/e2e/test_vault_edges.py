@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from devenv.openbao import free_port, sealable_server
 from devenv.pulumi_cli import PulumiProject
-from tests.e2e.stack_helpers import STACK, configure
+from tests.e2e.stack_helpers import STACK, configure, edit_by_hand
 from tests.sentry_view import newest_active_key
 
 pytestmark = pytest.mark.e2e
@@ -42,13 +42,7 @@ def vault_metadata(vault: hvac.Client, mount: str, project: str) -> dict[str, An
 
 
 def patch_fields(vault: hvac.Client, mount: str, project: str, fields: dict[str, str]) -> None:
-    """A hand edit as `bao kv patch` makes it: merged on the server, every other field kept."""
-    vault.adapter.request(
-        "PATCH",
-        f"/v1/{mount}/data/{path_of(project)}",
-        json={"data": fields},
-        headers={"Content-Type": "application/merge-patch+json"},
-    )
+    edit_by_hand(vault, mount, path_of(project), fields)
 
 
 def said(result: subprocess.CompletedProcess[str]) -> str:
