@@ -176,7 +176,8 @@ class ProjectDsnProvider(ResourceProvider):
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         # Its records (a warning) are not waited for here: the engine waits for every check in
-        # turn. The next call for this resource waits for them (diff, create), or the exit does.
+        # turn. The next call for this resource waits for them (diff, create); where none follows
+        # (a preview of a new resource) they are on their way while the engine finishes.
         result = self._checked(olds, news)
         if result.failures:
             engine_log.flush()  # a failed check can end the run
