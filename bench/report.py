@@ -68,7 +68,7 @@ class StepMeasure:
     vault_server_cpu_seconds: float | None = None
     # The `pulumi` CLI process: the engine, its display and the state's saves.
     engine_cpu_seconds: float | None = None
-    # From the first to the last Sentry request of the command, as the simulator saw them.
+    # From the command's first Sentry request to Sentry's last answer, as the simulator saw them.
     sentry_read_seconds: float | None = None
     program_peak_rss_kb: int | None = None
     # Wall time of each of the repeated runs `seconds` is the best of (empty: run once).
@@ -621,7 +621,7 @@ def render_report(
         parts += [f"### Where the state bytes go (N={results[-1].projects})", "", state_table(results[-1]), ""]
     parts += ["## Memory and CPU of the provider, the program and the engine (peak over every step)", "",
               memory_table(results), ""]
-    parts += ["## Where the time above the floor goes (Sentry read: first to last request; CPU: tool minus floor)",
+    parts += ["## Where the time above the floor goes (Sentry read: first request to last answer; CPU: tool minus floor)",
               "", gap_table(results, cpus=machine.cpus), ""]
     if len(results) > 1:
         parts += [f"## Growth from N={results[0].projects} to N={results[-1].projects} (b in cost ~ N^b)", "",
