@@ -53,8 +53,7 @@ class EngineLogHandler(logging.Handler):
     def __init__(self, address: str) -> None:
         super().__init__(level=logging.DEBUG)
         self._address = address
-        self._stub: Any = None
-        self._stub_lock = threading.Lock()
+        self._stub: Any = None  # made by the sender thread, the only one that calls the engine
         # Records waiting for the sender, and how many were queued and sent so far.
         self._queue: deque[tuple[Any, str]] = deque()
         self._queued = 0
@@ -107,13 +106,12 @@ class EngineLogHandler(logging.Handler):
             print(f"{level}: {request.message}", file=sys.stderr, flush=True)
 
     def _engine(self) -> Any:
-        with self._stub_lock:
-            if self._stub is None:
-                import grpc
-                from pulumi.runtime.proto import engine_pb2_grpc
+        if self._stub is None:
+            import grpc
+            from pulumi.runtime.proto import engine_pb2_grpc
 
-                self._stub = engine_pb2_grpc.EngineStub(grpc.insecure_channel(self._address))
-            return self._stub
+            self._stub = engine_pb2_grpc.EngineStub(grpc.insecure_channel(self._address))
+        return self._stub
 
 
 _installed: EngineLogHandler | None = None
