@@ -15,7 +15,14 @@ from typing import Any
 from urllib.parse import unquote, urlencode
 
 from .messages import Request, Response, detail_response, json_array_response, json_response
-from .pagination import DEFAULT_PER_PAGE, KEYS_DEFAULT_PER_PAGE, InvalidPagination, paginate, parse_per_page
+from .pagination import (
+    DEFAULT_PER_PAGE,
+    KEYS_DEFAULT_PER_PAGE,
+    InvalidPagination,
+    paginate,
+    paginate_by_id,
+    parse_per_page,
+)
 from .serializers import key_json, key_json_bytes, project_detail_json, project_summary_json_bytes
 from .state import Key, Organization, Principal, Project, SimulatorState, Team
 from .stats import InvalidStatsQuery, StatsQuery, parse_stats_query, stats_series
@@ -172,13 +179,19 @@ class SentryApi:
         render: Callable[[Any], bytes],
         *,
         default_per_page: int = DEFAULT_PER_PAGE,
+        id_of: Callable[[Any], int] | None = None,
     ) -> Response:
+        """A page by row offset, or by database id when `id_of` gives each row's (rows newest first)."""
         request = call.request
         default = self._page_size if self._page_size is not None else default_per_page
         try:
             per_page = parse_per_page(request.param("per_page"), default=default)
             url = self._link_prefix + request.path if self._link_prefix else request.url
-            page = paginate(rows, cursor=request.param("cursor"), per_page=per_page, url=url, query=request.query)
+            cursor = request.param("cursor")
+            if id_of is None:
+                page = paginate(rows, cursor=cursor, per_page=per_page, url=url, query=request.query)
+            else:
+                page = paginate_by_id(rows, id_of=id_of, cursor=cursor, per_page=per_page, url=url, query=request.query)
         except InvalidPagination as exc:
             raise _ApiError(400, str(exc)) from exc
         return json_array_response(200, [render(row) for row in page.items], ("Link", page.link_header))
@@ -250,6 +263,7 @@ class SentryApi:
             keys,
             lambda key: key_json_bytes(key, organization, superuser=superuser),
             default_per_page=KEYS_DEFAULT_PER_PAGE,
+            id_of=_database_id,
         )
 
     def _list_organization_projects(self, call: _Call, args: Sequence[str]) -> Response:
@@ -377,3 +391,8 @@ def _match(path: str) -> tuple[_Route | None, tuple[str, ...]]:
         if found:
             return route, tuple(unquote(g) for g in found.groups())
     return None, ()
+
+
+def _database_id(key: Key) -> int:
+    # The key lists are Sentry's `order_by="-id"` on the key's database id, which `seq` stands for.
+    return key.seq

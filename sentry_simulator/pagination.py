@@ -5,11 +5,18 @@ Sentry always sends both a `previous` and a `next` link, each saying with
 stops on a missing next link (instead of `results="false"`) loops forever or
 stops early against real Sentry; the simulator reproduces the exact header so
 such a client fails here first.
+
+Lists ordered by database id (the client-key lists, `order_by="-id"`) page
+the way Sentry's `Paginator` does (`sentry/api/paginator.py`,
+`sentry/utils/cursors.py`): a cursor `value:offset:is_prev` holds an id,
+a next page is `id <= value`, and a previous cursor walks the other way,
+from the far end of the list when its value is 0. Other lists page by
+row offset.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 from urllib.parse import urlencode
@@ -25,6 +32,7 @@ __all__ = [
     "InvalidPagination",
     "Page",
     "paginate",
+    "paginate_by_id",
     "parse_per_page",
 ]
 
@@ -46,7 +54,8 @@ class InvalidPagination(ValueError):
 
 @dataclass(frozen=True)
 class Cursor:
-    """Sentry's `value:offset:is_prev`; here `offset` is the index of the first row."""
+    """Sentry's `value:offset:is_prev`: by offset, `offset` is the index of the first row; by id,
+    `value` is an id and `offset` the rows to skip past it."""
 
     value: int
     offset: int
@@ -115,6 +124,93 @@ def paginate(
         )
     )
     return Page(items=items, link_header=link)
+
+
+def paginate_by_id(
+    rows: Sequence[T],
+    *,
+    id_of: Callable[[T], int],
+    cursor: str | None,
+    per_page: int,
+    url: str,
+    query: Sequence[tuple[str, str]],
+) -> Page[T]:
+    """One page of `rows` (newest first, that is by descending id) as Sentry's `Paginator` serves it."""
+    at = Cursor.parse(cursor) if cursor else Cursor(0, 0, False)
+    # A previous cursor reverses the order, so that the page ends where the last one began.
+    ordered = sorted(rows, key=id_of) if at.is_prev else list(rows)
+    if at.value:
+        ordered = [r for r in ordered if (id_of(r) >= at.value if at.is_prev else id_of(r) <= at.value)]
+    # One row more than the page tells whether there is more; a previous cursor also
+    # fetches the row it was made from, dropped below when it is still there.
+    extra = 2 if at.is_prev and at.value else 1
+    stop = at.offset + per_page + extra
+    results = ordered[at.offset : stop]
+    if at.is_prev and at.value:
+        if results and id_of(results[0]) == at.value:
+            results = results[1:]
+        elif len(results) == stop:
+            results = results[:-1]
+    if at.is_prev:
+        results.reverse()
+    ids = [id_of(r) for r in results]
+    following = _next_by_id(at, ids, per_page)
+    previous = _previous_by_id(at, ids, per_page)
+    if at.is_prev and previous.has_results:
+        results = results[1:]
+    elif not at.is_prev:
+        results = results[:per_page]
+    kept = urlencode([(k, v) for k, v in query if k != "cursor"])
+    link = ", ".join(
+        (
+            _link(url, kept, previous.cursor, rel="previous", has_results=previous.has_results),
+            _link(url, kept, following.cursor, rel="next", has_results=following.has_results),
+        )
+    )
+    return Page(items=results, link_header=link)
+
+
+@dataclass(frozen=True)
+class _Around:
+    cursor: Cursor
+    has_results: bool
+
+
+def _next_by_id(at: Cursor, ids: list[int], per_page: int) -> _Around:
+    # cursors.py `_build_next_values`, for a descending order.
+    value = at.value or (ids[0] if ids else 0)
+    if at.is_prev:
+        return _Around(Cursor(value, 0, False), True)
+    if not ids:
+        return _Around(Cursor(value, at.offset, False), False)
+    has_next = len(ids) > per_page
+    next_value = ids[-1]
+    if next_value == value:
+        return _Around(Cursor(next_value, at.offset + per_page, False), has_next)
+    following = list(reversed(ids))[1 if has_next else 0 :]
+    offset = 0
+    for row_id in following:
+        if row_id > next_value:
+            break
+        offset += 1
+    return _Around(Cursor(next_value, offset, False), has_next)
+
+
+def _previous_by_id(at: Cursor, ids: list[int], per_page: int) -> _Around:
+    # cursors.py `_build_prev_values`, for a descending order.
+    has_prev = len(ids) > per_page if at.is_prev else bool(at.value or at.offset)
+    first = 1 if at.is_prev and has_prev else 0
+    prev_value = ids[first] if ids else 0
+    if not (at.is_prev and ids):
+        return _Around(Cursor(prev_value, at.offset if at.is_prev else 0, True), has_prev)
+    if prev_value == at.value:
+        return _Around(Cursor(prev_value, at.offset + per_page, True), has_prev)
+    offset = 0
+    for row_id in ids[first + 1 :]:
+        if row_id < prev_value:
+            break
+        offset += 1
+    return _Around(Cursor(prev_value, offset, True), has_prev)
 
 
 def endless_page(request: Request) -> Response:

@@ -12,6 +12,7 @@ import pytest
 
 from sentry_dsn_sync.errors import KeySelectionError, SentryAuthError, SentryNotFoundError
 from sentry_dsn_sync.sentry import OrganizationCatalog, SentryApi
+from sentry_simulator.pagination import paginate_by_id
 
 from .fakes import FakeClock, key_json, link_header, make_client, project_json
 
@@ -58,13 +59,13 @@ class FakeOrganization:
             if self.org_keys_status != 200:
                 return httpx.Response(self.org_keys_status, json={"detail": "nope"})
             assert request.url.params.get("status") == "active"
-            return self._page(request, [k for k in self.keys if k["isActive"]])
+            return self._key_page(request, [k for k in self.keys if k["isActive"]])
         if parts[0] == "projects" and parts[1] == "acme":
             project = self._project(parts[2])
             if project is None:
                 return httpx.Response(404, json={"detail": "The requested resource does not exist"})
             if parts[3:] == ["keys"]:
-                return self._page(request, [k for k in self.keys if k["projectId"] == int(project["id"])])
+                return self._key_page(request, [k for k in self.keys if k["projectId"] == int(project["id"])])
             return httpx.Response(200, json=project)
         if parts[:3] == ["teams", "acme", "sre"]:
             return httpx.Response(200, json=self.projects[:2])
@@ -81,6 +82,20 @@ class FakeOrganization:
         url = str(request.url.copy_with(query=None))
         header = link_header(url, next_cursor=f"{PAGE}:{end}:0", has_next=end < len(items))
         return httpx.Response(200, json=items[start:end], headers={"Link": header})
+
+    def _key_page(self, request: httpx.Request, keys: list[dict[str, Any]]) -> httpx.Response:
+        # Sentry's database ids, in creation order (keys added by a test included): the key
+        # lists page by them, newest first.
+        database_ids = {id(key): n for n, key in enumerate(self.keys, start=1)}
+        page = paginate_by_id(
+            sorted(keys, key=lambda key: database_ids[id(key)], reverse=True),
+            id_of=lambda key: database_ids[id(key)],
+            cursor=request.url.params.get("cursor"),
+            per_page=PAGE,
+            url=str(request.url.copy_with(query=None)),
+            query=request.url.params.multi_items(),
+        )
+        return httpx.Response(200, json=list(page.items), headers={"Link": page.link_header})
 
 
 def catalog(fake: FakeOrganization, clock: FakeClock) -> OrganizationCatalog:

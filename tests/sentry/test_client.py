@@ -220,6 +220,19 @@ def test_an_empty_page_ends_a_listing_even_when_its_link_offers_more(clock: Fake
     assert client.request_count == 2
 
 
+def test_a_previous_link_without_a_cursor_does_not_stop_a_listing(clock: FakeClock) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        last = request.url.params.get("cursor") is not None
+        link = (
+            f'<{ORG_PROJECTS}>; rel="previous"; results="true", '
+            f'<{ORG_PROJECTS}?cursor=0:100:0>; rel="next"; results="{"false" if last else "true"}"; cursor="0:100:0"'
+        )
+        return ok([2] if last else [1], Link=link)
+
+    client = make_client(handler, clock)
+    assert list(client.paginate("organizations/acme/projects/")) == [1, 2]
+
+
 def test_a_listing_longer_than_an_organization_holds_is_stopped_with_a_clear_error(
     clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:

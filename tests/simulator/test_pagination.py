@@ -1,4 +1,4 @@
-"""Pagination reproduces Sentry's Link header, including its last-page quirk."""
+"""Pagination reproduces Sentry's Link header, including its last-page quirk, and its id cursors on the key lists."""
 
 from __future__ import annotations
 
@@ -38,22 +38,45 @@ def test_150_keys_come_in_two_pages_and_the_last_next_link_says_no_results(big_o
     assert [len(body) for body, _ in pages] == [100, 50]
     first, last = pages[0][1], pages[1][1]
     base = big_org.url + "api/0/organizations/big/project-keys/"
-    assert first["previous"] == {"url": f"{base}?per_page=100&cursor=0:0:1", "results": "false", "cursor": "0:0:1"}
-    assert first["next"]["results"] == "true" and first["next"]["cursor"] == "0:100:0"
-    assert last["previous"]["results"] == "true" and last["previous"]["cursor"] == "0:0:1"
-    assert last["next"]["results"] == "false" and last["next"]["cursor"] == "0:200:0"
+    # Sentry's Paginator over "-id": the 150 keys have ids 150..1; a cursor holds an id, and the
+    # next one the id of the first row of the next page.
+    assert first["previous"] == {"url": f"{base}?per_page=100&cursor=150:0:1", "results": "false", "cursor": "150:0:1"}
+    assert first["next"]["results"] == "true" and first["next"]["cursor"] == "50:0:0"
+    assert last["previous"]["results"] == "true" and last["previous"]["cursor"] == "50:0:1"
+    assert last["next"]["results"] == "false" and last["next"]["cursor"] == "1:1:0"
     ids = [key["id"] for body, _ in pages for key in body]
     assert len(set(ids)) == 150
 
 
+def test_previous_cursors_walk_the_key_list_from_its_oldest_end(big_org: RunningSimulator) -> None:
+    listed = _all_pages(big_org, "api/0/organizations/big/project-keys/?per_page=100")
+    newest_first = [key["id"] for body, _ in listed for key in body]
+    pages = []
+    cursor: str | None = "0:0:1"
+    with sentry_client(big_org.url) as http:
+        while cursor is not None:
+            response = http.get(f"api/0/organizations/big/project-keys/?per_page=100&cursor={cursor}")
+            previous = link_entries(response.headers["link"])["previous"]
+            pages.append(([key["id"] for key in response.json()], previous["cursor"], previous["results"]))
+            cursor = previous["cursor"] if previous["results"] == "true" else None
+
+    # A previous cursor of id 0 starts at the oldest key; each page is still newest first, and the
+    # previous cursor names the highest id read so far (Sentry's `_build_prev_values`).
+    assert [(len(ids), cursor, results) for ids, cursor, results in pages] == [
+        (100, "100:0:1", "true"),
+        (50, "150:0:1", "false"),
+    ]
+    assert pages[0][0] == newest_first[50:] and pages[1][0] == newest_first[:50]
+
+
 def test_link_urls_are_absolute_on_the_servers_base_and_keep_other_parameters(big_org: RunningSimulator) -> None:
     with sentry_client(big_org.url) as http:
-        response = http.get("api/0/organizations/big/project-keys/?status=active&per_page=100&cursor=0:100:0")
+        response = http.get("api/0/organizations/big/project-keys/?status=active&per_page=100&cursor=50:0:0")
     links = link_entries(response.headers["link"])
 
     base = big_org.url + "api/0/organizations/big/project-keys/"
-    assert links["next"]["url"] == f"{base}?status=active&per_page=100&cursor=0:200:0"
-    assert links["previous"]["url"] == f"{base}?status=active&per_page=100&cursor=0:0:1"
+    assert links["next"]["url"] == f"{base}?status=active&per_page=100&cursor=1:1:0"
+    assert links["previous"]["url"] == f"{base}?status=active&per_page=100&cursor=50:0:1"
 
 
 def test_link_url_without_other_parameters_has_sentrys_question_ampersand(big_org: RunningSimulator) -> None:
@@ -68,7 +91,7 @@ def test_key_lists_default_to_10_a_page_like_sentrys_default_per_page(big_org: R
         projects = http.get("api/0/organizations/big/projects/")
         too_many = http.get("api/0/organizations/big/project-keys/?per_page=101")
     assert len(org_keys.json()) == 10
-    assert link_entries(org_keys.headers["link"])["next"]["cursor"] == "0:10:0"
+    assert link_entries(org_keys.headers["link"])["next"]["cursor"] == "140:0:0"
     assert len(projects.json()) == 100, "project lists keep Sentry's default of 100"
     assert too_many.status_code == 400
 

@@ -111,7 +111,7 @@ def test_link_urls_start_with_the_configured_url_prefix_not_the_requests_host(
         with sentry_client(sim.url) as http:
             header = http.get("api/0/projects/acme/web/keys/", params={"per_page": 1}).headers["link"]
     following = link_entries(header)["next"]
-    assert following["url"] == "https://sentry.internal.example/api/0/projects/acme/web/keys/?per_page=1&cursor=0:1:0"
+    assert following["url"] == "https://sentry.internal.example/api/0/projects/acme/web/keys/?per_page=1&cursor=1:0:0"
     assert following["results"] == "true"
 
 

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from sentry_dsn_sync.config import DSN_FORMS
 from sentry_dsn_sync.errors import SentryProjectRenamedError, SentryResponseError
+from sentry_dsn_sync.sentry._both_ends import list_from_both_ends
 from sentry_dsn_sync.sentry._client import SentryClient, api_path
 from sentry_dsn_sync.sentry._models import KeyStatsBucket, MalformedItem, Project, ProjectKey, parse_each
 
@@ -79,11 +80,13 @@ class SentryApi:
         """GET /api/0/organizations/{organization}/project-keys/ (scope org:read), every page.
 
         One paginated call for the keys of every project the token may read,
-        instead of one call per project. Each key is parsed on its own: a
-        malformed one is returned as a MalformedItem.
+        instead of one call per project, read from both ends of the list at
+        once (see :mod:`sentry_dsn_sync.sentry._both_ends`). Each key is parsed
+        on its own: a malformed one is returned as a MalformedItem.
         """
         path = api_path(_ORGANIZATION_KEYS, organization)
-        items = self.client.paginate(
+        items = list_from_both_ends(
+            self.client,
             path,
             params={"status": status, "team": team, "project": _ALL_ACCESSIBLE_PROJECTS, "per_page": _PER_PAGE},
             what=f"organization '{organization}'",

@@ -40,6 +40,8 @@ from sentry_dsn_sync.errors import (
 
 __all__ = [
     "LinkEntry",
+    "ListPage",
+    "PageGuard",
     "RetryPolicy",
     "SentryClient",
     "api_path",
@@ -318,6 +320,44 @@ class _Failure:
     cause: Exception | None = None
 
 
+@dataclass(frozen=True)
+class ListPage:
+    """One page of a list endpoint: its items, and the cursors of the pages around it that hold more."""
+
+    items: list[Any]
+    next_cursor: str | None
+    previous_cursor: str | None
+    request: httpx.Request
+    response: httpx.Response
+
+
+class PageGuard:
+    """Stops a listing that cannot end: a cursor offered twice, or more pages than an organization fills."""
+
+    def __init__(self, client: SentryClient, params: Params | None) -> None:
+        query = _query_params(params)
+        # Without per_page, Sentry's smallest default page (10, the key lists') bounds the count.
+        self.per_page = max(1, int(query["per_page"])) if query.get("per_page", "").isdigit() else 10
+        self.max_pages = math.ceil(MAX_LISTED_ITEMS / self.per_page)
+        self._client = client
+        self._pages = 0
+        self._seen: set[str] = set()
+
+    def admit(self, page: ListPage, cursor: str) -> None:
+        """Count `page` and the `cursor` it offers next, or raise SentryResponseError."""
+        self._pages += 1
+        if cursor in self._seen:
+            self._client.bad_page(page, f"a page cursor {cursor!r} it already returned (pagination loop)")
+        if self._pages >= self.max_pages:
+            self._client.bad_page(
+                page,
+                f'more pages after {self._pages} pages of {self.per_page} (results="true"), more than a Sentry '
+                "organization holds; this is a fault of the server or a proxy in front of it, so the "
+                "listing was stopped. Check that sentryUrl points at Sentry itself",
+            )
+        self._seen.add(cursor)
+
+
 class SentryClient:
     """Authenticated, retrying, rate-limit-aware access to one Sentry instance's API.
 
@@ -423,55 +463,71 @@ class SentryClient:
         `results="false"`, on an empty page, and, as a fault, on a cursor seen
         before or more pages than an organization can fill.
         """
-        query = dict(_query_params(params))
-        # Without per_page, Sentry's smallest default page (10, the key lists') bounds the count.
-        per_page = max(1, int(query["per_page"])) if query.get("per_page", "").isdigit() else 10
-        max_pages = math.ceil(MAX_LISTED_ITEMS / per_page)
-        seen: set[str] = set()
-        for pages in itertools.count(1):
-            request = self._http.build_request("GET", path, params=query)
-            response = self._request(request, what, scope, bucket)
-            page = self._decode(response)
-            if not isinstance(page, list):
-                self._bad_response(request, response, f"{_shape(page)} where a JSON list was expected")
-            yield from page
-            cursor = self._next_cursor(request, response)
+        guard = PageGuard(self, params)
+        cursor: str | None = None
+        while True:
+            page = self.page(path, params=params, cursor=cursor, what=what, scope=scope, bucket=bucket)
+            yield from page.items
             # An empty page ends the listing whatever its link says: it cannot lead to more.
-            if cursor is None or not page:
+            if page.next_cursor is None or not page.items:
                 return
-            if cursor in seen:
-                self._bad_response(
-                    request, response, f"a next-page cursor {cursor!r} it already returned (pagination loop)"
-                )
-            if pages >= max_pages:
-                self._bad_response(
-                    request,
-                    response,
-                    f'more pages after {pages} pages of {per_page} (results="true"), more than a Sentry '
-                    "organization holds; this is a fault of the server or a proxy in front of it, so the "
-                    "listing was stopped. Check that sentryUrl points at Sentry itself",
-                )
-            seen.add(cursor)
-            query["cursor"] = cursor
-        raise AssertionError("unreachable")
+            guard.admit(page, page.next_cursor)
+            cursor = page.next_cursor
 
-    def _next_cursor(self, request: httpx.Request, response: httpx.Response) -> str | None:
+    def page(
+        self,
+        path: str,
+        *,
+        params: Params | None = None,
+        cursor: str | None = None,
+        what: str | None = None,
+        scope: str | None = None,
+        bucket: str = DEFAULT_BUCKET,
+    ) -> ListPage:
+        """One page of a list endpoint at `cursor` (None: the first), with the cursors its links offer.
+
+        A next link that says there is more must carry a cursor; a previous link
+        without one only means the page cannot be walked back from.
+        """
+        query = dict(_query_params(params))
+        if cursor is not None:
+            query["cursor"] = cursor
+        request = self._http.build_request("GET", path, params=query)
+        response = self._request(request, what, scope, bucket)
+        items = self._decode(response)
+        if not isinstance(items, list):
+            self._bad_response(request, response, f"{_shape(items)} where a JSON list was expected")
+        return ListPage(
+            items=items,
+            next_cursor=self._link_cursor(request, response, "next"),
+            previous_cursor=self._link_cursor(request, response, "previous", required=False),
+            request=request,
+            response=response,
+        )
+
+    def bad_page(self, page: ListPage, problem: str) -> NoReturn:
+        """Raise SentryResponseError for a page that cannot be right, naming its request."""
+        self._bad_response(page.request, page.response, problem)
+
+    def _link_cursor(
+        self, request: httpx.Request, response: httpx.Response, rel: str, *, required: bool = True
+    ) -> str | None:
         header = response.headers.get("Link")
         if not header:
             return None
-        nxt = next((entry for entry in parse_link_header(header) if entry.rel == "next"), None)
-        # Sentry sends a next link even on the last page; only results="true" means more.
-        if nxt is None or not nxt.results:
+        entry = next((entry for entry in parse_link_header(header) if entry.rel == rel), None)
+        # Sentry sends both links on every page; only results="true" means there is more that way.
+        if entry is None or not entry.results:
             return None
-        cursor = nxt.cursor
-        if not cursor and nxt.url:
+        cursor = entry.cursor
+        if not cursor and entry.url:
             try:
-                cursor = httpx.URL(nxt.url).params.get("cursor")
+                cursor = httpx.URL(entry.url).params.get("cursor")
             except httpx.InvalidURL:
                 cursor = None
-        if not cursor:
-            self._bad_response(request, response, 'a next-page link with results="true" but no cursor')
-        return cursor
+        if not cursor and required:
+            self._bad_response(request, response, f'a {rel}-page link with results="true" but no cursor')
+        return cursor or None
 
     def _request(
         self, request: httpx.Request, what: str | None, scope: str | None, bucket: str
