@@ -53,7 +53,7 @@ def test_reads_every_key_once_in_sentrys_order_within_one_request_of_a_single_ch
     served = IdPagedKeys(count)
     client = make_client(served, clock)
 
-    listed = list_from_both_ends(client, PATH, params=PARAMS)
+    listed = list_from_both_ends(client, PATH, parse=list, params=PARAMS)
     requests = len(served.cursors)
     served.cursors.clear()
 
@@ -70,7 +70,7 @@ def test_reads_every_key_once_in_sentrys_order_within_one_request_of_a_single_ch
 
 def test_large_lists_take_about_half_the_round_trips(clock: FakeClock) -> None:
     served = IdPagedKeys(10_000)
-    list_from_both_ends(make_client(served, clock), PATH, params=PARAMS)
+    list_from_both_ends(make_client(served, clock), PATH, parse=list, params=PARAMS)
 
     assert served.from_the_oldest() == 50
     assert len(served.cursors) - served.from_the_oldest() == 51
@@ -91,7 +91,7 @@ def test_the_two_chains_are_in_flight_together(clock: FakeClock) -> None:
             newest_waited.append(oldest_asked.wait(timeout=5))
         return served(request)
 
-    listed = list_from_both_ends(make_client(handler, clock), PATH, params=PARAMS)
+    listed = list_from_both_ends(make_client(handler, clock), PATH, parse=list, params=PARAMS)
 
     assert len(listed) == 500
     assert newest_waited == [True, True]
@@ -107,7 +107,7 @@ def test_a_server_paging_by_offset_is_read_by_one_chain_at_one_request_more(cloc
         calls.append(request.url.params.get("cursor"))
         return by_offset(request)
 
-    listed = list_from_both_ends(make_client(handler, clock), PATH, params=PARAMS)
+    listed = list_from_both_ends(make_client(handler, clock), PATH, parse=list, params=PARAMS)
 
     assert listed == [key for page in pages for key in page]
     assert len(calls) == 4 + 1
@@ -117,7 +117,7 @@ def test_an_item_without_an_id_in_the_overlap_is_listed_once(clock: FakeClock) -
     served = IdPagedKeys(150)
     served.keys[120] = (served.keys[120][0], {"projectId": 1000, "isActive": True})
 
-    listed = list_from_both_ends(make_client(served, clock), PATH, params=PARAMS)
+    listed = list_from_both_ends(make_client(served, clock), PATH, parse=list, params=PARAMS)
 
     assert len(listed) == 150
     assert listed.count({"projectId": 1000, "isActive": True}) == 1
@@ -132,4 +132,18 @@ def test_a_failed_page_of_either_chain_fails_the_listing(clock: FakeClock) -> No
         return served(request)
 
     with pytest.raises(SentryResponseError, match="where a JSON list was expected"):
-        list_from_both_ends(make_client(handler, clock), PATH, params=PARAMS)
+        list_from_both_ends(make_client(handler, clock), PATH, parse=list, params=PARAMS)
+
+
+def test_each_page_is_parsed_as_it_arrives_and_only_the_parsed_items_are_listed(clock: FakeClock) -> None:
+    served = IdPagedKeys(1234)
+    pages_parsed: list[int] = []
+
+    def parse(items: list[Any]) -> list[str]:
+        pages_parsed.append(len(items))
+        return [f"parsed {item['id']}" for item in items]
+
+    listed = list_from_both_ends(make_client(served, clock), PATH, parse=parse, params=PARAMS)
+
+    assert listed == [f"parsed {key['id']}" for _, key in served.keys]
+    assert len(pages_parsed) == len(served.cursors), "one parse per page, as each page arrives"

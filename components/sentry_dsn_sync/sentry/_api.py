@@ -85,16 +85,16 @@ class SentryApi:
         on its own: a malformed one is returned as a MalformedItem.
         """
         path = api_path(_ORGANIZATION_KEYS, organization)
-        items = list_from_both_ends(
+        endpoint = self.client.endpoint(path)
+        return list_from_both_ends(
             self.client,
             path,
+            parse=lambda items: list(parse_each(items, self._key, endpoint=endpoint)),
             params={"status": status, "team": team, "project": _ALL_ACCESSIBLE_PROJECTS, "per_page": _PER_PAGE},
             what=f"organization '{organization}'",
             scope="org:read",
             bucket=_ORGANIZATION_KEYS,
         )
-        endpoint = self.client.endpoint(path)
-        return list(parse_each(items, self._key, endpoint=endpoint))
 
     def list_organization_projects(self, organization: str) -> list[Project | MalformedItem]:
         """GET /api/0/organizations/{organization}/projects/ (scope org:read), every page."""

@@ -21,11 +21,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from sentry_dsn_sync.sentry._client import DEFAULT_BUCKET, ListPage, PageGuard, Params, SentryClient
 
 __all__ = ["list_from_both_ends"]
+
+T = TypeVar("T")
 
 # A previous cursor with no id: Sentry's Paginator reads from the far end of the list.
 _FROM_THE_OLDEST = "0:0:1"
@@ -35,26 +38,29 @@ def list_from_both_ends(
     client: SentryClient,
     path: str,
     *,
+    parse: Callable[[list[Any]], list[T]],
     params: Params | None = None,
     what: str | None = None,
     scope: str | None = None,
     bucket: str = DEFAULT_BUCKET,
-) -> list[Any]:
-    """Every item of the id-ordered list at `path`, newest first, as `SentryClient.paginate` yields them."""
+) -> list[T]:
+    """Every item of the id-ordered list at `path`, newest first as `SentryClient.paginate` yields
+    them, each page passed through `parse` (one item out per item in) as it arrives."""
 
-    def fetch(cursor: str | None) -> ListPage:
-        return client.page(path, params=params, cursor=cursor, what=what, scope=scope, bucket=bucket)
+    def fetch(cursor: str | None) -> _Page[T]:
+        listed = client.page(path, params=params, cursor=cursor, what=what, scope=scope, bucket=bucket)
+        return _Page(listed, parse(listed.items))
 
     first = fetch(None)
     # Only a list of more than one page gets the second chain, so a small one costs one request.
-    if first.next_cursor is None or not first.items:
-        return list(first.items)
-    newest = _Chain(first, first.next_cursor)
+    if first.listed.next_cursor is None or not first.parsed:
+        return first.parsed
+    newest = _Chain(first, first.listed.next_cursor)
     guard = PageGuard(client, params)
-    guard.admit(first, first.next_cursor)
-    if _cursor_id(first.next_cursor, previous=False) is None:
+    guard.admit(first.listed, first.listed.next_cursor)
+    if _cursor_id(first.listed.next_cursor, previous=False) is None:
         return newest.finish_alone(fetch, guard)
-    oldest = _Chain(None, _FROM_THE_OLDEST)
+    oldest: _Chain[T] = _Chain(None, _FROM_THE_OLDEST)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sentry-oldest-keys") as pool:
         while True:
             from_oldest = pool.submit(fetch, oldest.cursor)
@@ -70,56 +76,94 @@ def list_from_both_ends(
                 return newest.items_with(oldest)
 
 
-class _Chain:
+class _Page(Generic[T]):
+    """A page as listed, with its items parsed, while it is being taken into a chain."""
+
+    def __init__(self, listed: ListPage, parsed: list[T]) -> None:
+        self.listed = listed
+        self.parsed = parsed
+        self.ids: list[str | None] = [_item_id(item) for item in listed.items]
+
+
+@dataclass(frozen=True)
+class _Read(Generic[T]):
+    """What a chain keeps of a page: its parsed items and the id each had (None: it had none).
+
+    Not the page as listed: Sentry's items are larger than what the caller
+    keeps, and at 10000 keys holding them all until the end cost the provider
+    about 35 MB.
+    """
+
+    parsed: list[T]
+    ids: list[str | None]
+    # Items without an id (malformed ones, rare) are told apart whole.
+    anonymous: list[Any]
+
+    @classmethod
+    def of(cls, page: _Page[T]) -> _Read[T]:
+        anonymous = [item for item, item_id in zip(page.listed.items, page.ids) if item_id is None]
+        return cls(page.parsed, page.ids, anonymous)
+
+
+class _Chain(Generic[T]):
     """The pages one chain has read, and the cursor it reads next (None: it reached its end)."""
 
-    def __init__(self, first: ListPage | None, cursor: str | None) -> None:
-        self.pages: list[list[Any]] = [first.items] if first is not None else []
+    def __init__(self, first: _Page[T] | None, cursor: str | None) -> None:
+        self.pages: list[_Read[T]] = [_Read.of(first)] if first is not None else []
         self.cursor = cursor
-        self.ids: set[Any] = set(_item_ids(first.items)) if first is not None else set()
-        self.last_page_ids: set[Any] = set()
+        self.ids: set[str | None] = set(first.ids) if first is not None else set()
+        self.last_page_ids: set[str | None] = set()
 
-    def take(self, page: ListPage, guard: PageGuard) -> None:
+    def take(self, page: _Page[T], guard: PageGuard) -> None:
         """A newest-first page: it ends the chain when it is empty or offers no next page."""
-        self.pages.append(page.items)
-        self.last_page_ids = set(_item_ids(page.items))
+        self.pages.append(_Read.of(page))
+        self.last_page_ids = set(page.ids)
         self.ids.update(self.last_page_ids)
-        self.cursor = page.next_cursor if page.items else None
+        self.cursor = page.listed.next_cursor if page.parsed else None
         if self.cursor is not None:
-            guard.admit(page, self.cursor)
+            guard.admit(page.listed, self.cursor)
 
-    def take_previous(self, page: ListPage, guard: PageGuard) -> None:
+    def take_previous(self, page: _Page[T], guard: PageGuard) -> None:
         """An oldest-first page, which Sentry serves newest first like every page."""
-        self.pages.append(page.items)
-        self.cursor = page.previous_cursor
+        self.pages.append(_Read.of(page))
+        self.cursor = page.listed.previous_cursor
         if self.cursor is not None:
-            guard.admit(page, self.cursor)
+            guard.admit(page.listed, self.cursor)
 
-    def extends_past(self, newest: _Chain, page: ListPage) -> bool:
+    def extends_past(self, newest: _Chain[T], page: _Page[T]) -> bool:
         """Whether `page`, read beside the newest-first chain's last page, is what Sentry's Paginator
         gives an oldest-first chain: items that chain had not read before that page, and a previous
         cursor that is an id above the last one (or none)."""
         fresh = any(
-            item_id not in newest.ids or item_id in newest.last_page_ids for item_id in _item_ids(page.items)
+            item_id is not None and (item_id not in newest.ids or item_id in newest.last_page_ids)
+            for item_id in page.ids
         )
         if not fresh:
             return False
-        if page.previous_cursor is None:
+        if page.listed.previous_cursor is None:
             return True
-        reached = _cursor_id(page.previous_cursor, previous=True)
+        reached = _cursor_id(page.listed.previous_cursor, previous=True)
         before = _cursor_id(self.cursor, previous=True) if self.cursor != _FROM_THE_OLDEST else 0
         return reached is not None and before is not None and reached > before
 
-    def finish_alone(self, fetch: Callable[[str | None], ListPage], guard: PageGuard) -> list[Any]:
+    def finish_alone(self, fetch: Callable[[str | None], _Page[T]], guard: PageGuard) -> list[T]:
         while self.cursor is not None:
             self.take(fetch(self.cursor), guard)
-        return [item for page in self.pages for item in page]
+        return [item for page in self.pages for item in page.parsed]
 
-    def items_with(self, oldest: _Chain) -> list[Any]:
+    def items_with(self, oldest: _Chain[T]) -> list[T]:
         """This chain's items, then the other chain's items it has not read, all newest first."""
-        items = [item for page in self.pages for item in page]
-        unread = [item for page in reversed(oldest.pages) for item in page if not _read_by(item, self.ids, items)]
-        return items + unread
+        items = [item for page in self.pages for item in page.parsed]
+        anonymous = [item for page in self.pages for item in page.anonymous]
+        for page in reversed(oldest.pages):
+            unread = iter(page.anonymous)
+            for item_id, item in zip(page.ids, page.parsed):
+                if item_id is None:
+                    if next(unread) not in anonymous:
+                        items.append(item)
+                elif item_id not in self.ids:
+                    items.append(item)
+        return items
 
 
 def _met(newest_cursor: str, oldest_cursor: str) -> bool:
@@ -139,12 +183,6 @@ def _cursor_id(cursor: str | None, *, previous: bool) -> int | None:
     return int(parts[0]) if parts[2] == ("1" if previous else "0") else None
 
 
-def _item_ids(items: list[Any]) -> list[Any]:
-    return [item["id"] for item in items if isinstance(item, dict) and isinstance(item.get("id"), str)]
-
-
-def _read_by(item: Any, ids: set[Any], items: list[Any]) -> bool:
-    if isinstance(item, dict) and isinstance(item.get("id"), str):
-        return item["id"] in ids
-    # An item without an id (a malformed one) is compared whole; such items are rare.
-    return item in items
+def _item_id(item: Any) -> str | None:
+    value = item.get("id") if isinstance(item, dict) else None
+    return value if isinstance(value, str) else None
