@@ -497,10 +497,11 @@ class SentryClient:
         items = self._decode(response)
         if not isinstance(items, list):
             self._bad_response(request, response, f"{_shape(items)} where a JSON list was expected")
+        links = parse_link_header(response.headers.get("Link", ""))
         return ListPage(
             items=items,
-            next_cursor=self._link_cursor(request, response, "next"),
-            previous_cursor=self._link_cursor(request, response, "previous", required=False),
+            next_cursor=self._link_cursor(request, response, links, "next"),
+            previous_cursor=self._link_cursor(request, response, links, "previous", required=False),
             request=request,
             response=response,
         )
@@ -510,12 +511,15 @@ class SentryClient:
         self._bad_response(page.request, page.response, problem)
 
     def _link_cursor(
-        self, request: httpx.Request, response: httpx.Response, rel: str, *, required: bool = True
+        self,
+        request: httpx.Request,
+        response: httpx.Response,
+        links: list[LinkEntry],
+        rel: str,
+        *,
+        required: bool = True,
     ) -> str | None:
-        header = response.headers.get("Link")
-        if not header:
-            return None
-        entry = next((entry for entry in parse_link_header(header) if entry.rel == rel), None)
+        entry = next((entry for entry in links if entry.rel == rel), None)
         # Sentry sends both links on every page; only results="true" means there is more that way.
         if entry is None or not entry.results:
             return None
