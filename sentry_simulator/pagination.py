@@ -116,12 +116,8 @@ def paginate(
     items = rows[start : start + per_page]
     previous = Cursor(0, max(start - per_page, 0), True)
     following = Cursor(0, start + per_page, False)
-    kept = urlencode([(k, v) for k, v in query if k != "cursor"])
-    link = ", ".join(
-        (
-            _link(url, kept, previous, rel="previous", has_results=start > 0),
-            _link(url, kept, following, rel="next", has_results=start + per_page < len(rows)),
-        )
+    link = _link_header(
+        url, query, previous=_Around(previous, start > 0), following=_Around(following, start + per_page < len(rows))
     )
     return Page(items=items, link_header=link)
 
@@ -160,18 +156,13 @@ def paginate_by_id(
         results = results[1:]
     elif not at.is_prev:
         results = results[:per_page]
-    kept = urlencode([(k, v) for k, v in query if k != "cursor"])
-    link = ", ".join(
-        (
-            _link(url, kept, previous.cursor, rel="previous", has_results=previous.has_results),
-            _link(url, kept, following.cursor, rel="next", has_results=following.has_results),
-        )
-    )
-    return Page(items=results, link_header=link)
+    return Page(items=results, link_header=_link_header(url, query, previous=previous, following=following))
 
 
 @dataclass(frozen=True)
 class _Around:
+    """A cursor to a neighbouring page, and whether following it yields anything."""
+
     cursor: Cursor
     has_results: bool
 
@@ -223,6 +214,17 @@ def endless_page(request: Request) -> Response:
     kept = urlencode([(k, v) for k, v in request.query if k != "cursor"])
     link = _link(request.url, kept, following, rel="next", has_results=True)
     return json_array_response(200, [], ("Link", link))
+
+
+def _link_header(url: str, query: Sequence[tuple[str, str]], *, previous: _Around, following: _Around) -> str:
+    """Sentry's `Link` header: both entries, always, each keeping every other query parameter."""
+    kept = urlencode([(k, v) for k, v in query if k != "cursor"])
+    return ", ".join(
+        (
+            _link(url, kept, previous.cursor, rel="previous", has_results=previous.has_results),
+            _link(url, kept, following.cursor, rel="next", has_results=following.has_results),
+        )
+    )
 
 
 def _link(url: str, query: str, cursor: Cursor, *, rel: str, has_results: bool) -> str:
