@@ -10,8 +10,9 @@ Lists ordered by database id (the client-key lists, `order_by="-id"`) page
 the way Sentry's `Paginator` does (`sentry/api/paginator.py`,
 `sentry/utils/cursors.py`): a cursor `value:offset:is_prev` holds an id,
 a next page is `id <= value`, and a previous cursor walks the other way,
-from the far end of the list when its value is 0. Other lists page by
-row offset.
+from the far end of the list when its value is 0. The project lists page
+the way its `OffsetPaginator` does: a cursor `per_page:page:is_prev` names a
+page by its number.
 """
 
 from __future__ import annotations
@@ -54,8 +55,8 @@ class InvalidPagination(ValueError):
 
 @dataclass(frozen=True)
 class Cursor:
-    """Sentry's `value:offset:is_prev`: by offset, `offset` is the index of the first row; by id,
-    `value` is an id and `offset` the rows to skip past it."""
+    """Sentry's `value:offset:is_prev`: by offset, `value` is the page size and `offset` the page's
+    number; by id, `value` is an id and `offset` the rows to skip past it."""
 
     value: int
     offset: int
@@ -70,7 +71,7 @@ class Cursor:
             value, offset, is_prev = int(float(parts[0])), int(parts[1]), int(parts[2])
         except ValueError as exc:
             raise InvalidPagination("Invalid cursor parameter.") from exc
-        if offset < 0 or is_prev not in (0, 1):
+        if is_prev not in (0, 1):
             raise InvalidPagination("Invalid cursor parameter.")
         return cls(value=value, offset=offset, is_prev=bool(is_prev))
 
@@ -106,20 +107,24 @@ def paginate(
     url: str,
     query: Sequence[tuple[str, str]],
 ) -> Page[T]:
-    """One page of `rows` and the `Link` header pointing around it.
+    """One page of `rows` and the `Link` header pointing around it, as Sentry's `OffsetPaginator` serves them.
 
     `url` is the absolute URL of the request without its query string; the
     links keep every other query parameter, as Sentry's do.
     """
     # An empty cursor means "first page" to Sentry, not an error.
-    start = Cursor.parse(cursor).offset if cursor else 0
-    items = rows[start : start + per_page]
-    previous = Cursor(0, max(start - per_page, 0), True)
-    following = Cursor(0, start + per_page, False)
-    link = _link_header(
-        url, query, previous=_Around(previous, start > 0), following=_Around(following, start + per_page < len(rows))
-    )
-    return Page(items=items, link_header=link)
+    at = Cursor.parse(cursor) if cursor else Cursor(0, 0, False)
+    page = at.offset
+    # The cursor's own page size places the page, the request's sizes it (paginator.py get_result).
+    start = page * at.value
+    _refuse_negative(start)
+    results = list(rows[start : start + (at.value or per_page) + 1])
+    if at.value != per_page:
+        results = results[-(per_page + 1) :]
+    following = _Around(Cursor(per_page, page + 1, False), len(results) > per_page)
+    previous = _Around(Cursor(per_page, page - 1, True), page > 0)
+    link = _link_header(url, query, previous=previous, following=following)
+    return Page(items=results[:per_page], link_header=link)
 
 
 def paginate_by_id(
@@ -133,6 +138,7 @@ def paginate_by_id(
 ) -> Page[T]:
     """One page of `rows` (newest first, that is by descending id) as Sentry's `Paginator` serves it."""
     at = Cursor.parse(cursor) if cursor else Cursor(0, 0, False)
+    _refuse_negative(at.offset)
     # A previous cursor reverses the order, so that the page ends where the last one began.
     ordered = sorted(rows, key=id_of) if at.is_prev else list(rows)
     if at.value:
@@ -157,6 +163,11 @@ def paginate_by_id(
     elif not at.is_prev:
         results = results[:per_page]
     return Page(items=results, link_header=_link_header(url, query, previous=previous, following=following))
+
+
+def _refuse_negative(offset: int) -> None:
+    if offset < 0:
+        raise InvalidPagination("Pagination offset cannot be negative")
 
 
 @dataclass(frozen=True)

@@ -83,9 +83,10 @@ def test_link_urls_on_another_host_are_followed_by_cursor_over_more_than_100_pro
         }
     assert {slug: dsn.split("//")[1].split("@")[0] for slug, dsn in dsns.items()} == expected
     assert vault_secret(openbao, vault_mount, "project-0119", "big")[0]["dsn"] == dsns["project-0119"]
-    # Every page asked of sentryUrl: two of projects (120 > 100); the keys' first page, then one
-    # page from each end of the list at once (README, "Large organizations").
-    assert by_path == {"/api/0/organizations/big/projects/": 2, "/api/0/organizations/big/project-keys/": 3}
+    # Every page asked of sentryUrl (README, "Large organizations"). Projects: the first page, then
+    # pages 1 and 2 at once (page 2, past the end, is empty). Keys: the first page, then one page
+    # from each end of the list at once.
+    assert by_path == {"/api/0/organizations/big/projects/": 3, "/api/0/organizations/big/project-keys/": 3}
 
 
 def test_a_renamed_project_fails_with_the_new_slug_and_its_secret_keeps_the_last_good_value(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import httpx
@@ -125,8 +125,45 @@ def paged(
         has_next = index + 1 < len(pages)
         return httpx.Response(
             200,
-            json=pages[index],
+            # Past the last page, an empty one, as Sentry's OffsetPaginator answers.
+            json=pages[index] if index < len(pages) else [],
             headers={"Link": link_header(url, next_cursor=f"100:{index + 1}:0", has_next=has_next)},
         )
 
     return handler
+
+
+class PagedServer:
+    """Serves `rows` through one of the simulator's paginations (Sentry's own), and records each cursor asked.
+
+    `paginate` takes the rows and the request's cursor, page size, URL and query,
+    as `sentry_simulator.pagination.paginate` does; `render` makes a row JSON.
+    """
+
+    def __init__(
+        self,
+        rows: Sequence[Any],
+        paginate: Callable[..., Any],
+        *,
+        render: Callable[[Any], Any] = lambda row: row,
+        default_per_page: int = 10,
+    ) -> None:
+        self.rows = rows
+        self.cursors: list[str | None] = []
+        self._paginate = paginate
+        self._render = render
+        self._default_per_page = default_per_page
+        self._lock = threading.Lock()
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        cursor = request.url.params.get("cursor")
+        with self._lock:
+            self.cursors.append(cursor)
+        page = self._paginate(
+            self.rows,
+            cursor=cursor,
+            per_page=int(request.url.params.get("per_page", str(self._default_per_page))),
+            url=str(request.url.copy_with(query=None)),
+            query=request.url.params.multi_items(),
+        )
+        return httpx.Response(200, json=[self._render(row) for row in page.items], headers={"Link": page.link_header})

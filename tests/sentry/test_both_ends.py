@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 from typing import Any
@@ -13,34 +14,20 @@ from sentry_dsn_sync.errors import SentryResponseError
 from sentry_dsn_sync.sentry._both_ends import list_from_both_ends
 from sentry_simulator.pagination import paginate_by_id
 
-from .fakes import FakeClock, key_json, make_client, paged
+from .fakes import FakeClock, PagedServer, key_json, make_client, paged
 
 PATH = "organizations/acme/project-keys/"
 PARAMS = {"status": "active", "per_page": 100}
 
 
-class IdPagedKeys:
+class IdPagedKeys(PagedServer):
     """Serves `count` keys the way Sentry's Paginator serves `order_by="-id"`, and records each cursor asked."""
 
     def __init__(self, count: int) -> None:
         # Database ids 1..count, listed newest (highest) first.
-        self.keys = [(n, key_json(f"{n:08x}", project_id=1000 + n % 7)) for n in range(count, 0, -1)]
-        self.cursors: list[str | None] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        cursor = request.url.params.get("cursor")
-        with self._lock:
-            self.cursors.append(cursor)
-        page = paginate_by_id(
-            self.keys,
-            id_of=lambda row: row[0],
-            cursor=cursor,
-            per_page=int(request.url.params.get("per_page", "10")),
-            url=str(request.url.copy_with(query=None)),
-            query=request.url.params.multi_items(),
-        )
-        return httpx.Response(200, json=[key for _, key in page.items], headers={"Link": page.link_header})
+        keys = [(n, key_json(f"{n:08x}", project_id=1000 + n % 7)) for n in range(count, 0, -1)]
+        super().__init__(keys, functools.partial(paginate_by_id, id_of=lambda row: row[0]), render=lambda row: row[1])
+        self.keys = keys
 
     def from_the_oldest(self) -> int:
         return sum(1 for cursor in self.cursors if cursor is not None and cursor.endswith(":1"))

@@ -69,6 +69,27 @@ def test_previous_cursors_walk_the_key_list_from_its_oldest_end(big_org: Running
     assert pages[0][0] == newest_first[50:] and pages[1][0] == newest_first[:50]
 
 
+def test_project_lists_page_by_page_number_as_sentrys_offset_paginator_does(big_org: RunningSimulator) -> None:
+    pages = _all_pages(big_org, "api/0/organizations/big/projects/?per_page=100")
+
+    assert [len(body) for body, _ in pages] == [100, 50]
+    first, last = pages[0][1], pages[1][1]
+    # OffsetPaginator: `page size:page number:is_prev`; the first page's previous cursor is page -1.
+    assert (first["previous"]["cursor"], first["previous"]["results"]) == ("100:-1:1", "false")
+    assert (first["next"]["cursor"], first["next"]["results"]) == ("100:1:0", "true")
+    assert (last["previous"]["cursor"], last["previous"]["results"]) == ("100:0:1", "true")
+    assert (last["next"]["cursor"], last["next"]["results"]) == ("100:2:0", "false")
+    with sentry_client(big_org.url) as http:
+        # A page number can be written without reading the page before it.
+        second = http.get("api/0/organizations/big/projects/?per_page=100&cursor=100:1:0").json()
+        past_the_end = http.get("api/0/organizations/big/projects/?per_page=100&cursor=100:2:0")
+        negative = http.get("api/0/organizations/big/projects/?per_page=100&cursor=100:-1:1")
+    assert second == pages[1][0]
+    assert past_the_end.status_code == 200 and past_the_end.json() == []
+    assert negative.status_code == 400
+    assert negative.json() == {"detail": "Pagination offset cannot be negative"}
+
+
 def test_link_urls_are_absolute_on_the_servers_base_and_keep_other_parameters(big_org: RunningSimulator) -> None:
     with sentry_client(big_org.url) as http:
         response = http.get("api/0/organizations/big/project-keys/?status=active&per_page=100&cursor=50:0:0")
@@ -82,7 +103,7 @@ def test_link_urls_are_absolute_on_the_servers_base_and_keep_other_parameters(bi
 def test_link_url_without_other_parameters_has_sentrys_question_ampersand(big_org: RunningSimulator) -> None:
     with sentry_client(big_org.url) as http:
         header = http.get("api/0/organizations/big/projects/").headers["link"]
-    assert f'<{big_org.url}api/0/organizations/big/projects/?&cursor=0:100:0>; rel="next"; results="true"' in header
+    assert f'<{big_org.url}api/0/organizations/big/projects/?&cursor=100:1:0>; rel="next"; results="true"' in header
 
 
 def test_key_lists_default_to_10_a_page_like_sentrys_default_per_page(big_org: RunningSimulator) -> None:
@@ -111,7 +132,7 @@ def test_org_projects_honour_per_page_up_to_100(big_org: RunningSimulator) -> No
     assert [len(body) for body, _ in pages] == [40, 40, 40, 30]
     slugs = [p["slug"] for body, _ in pages for p in body]
     assert slugs == sorted(slugs) and len(set(slugs)) == 150
-    assert pages[1][1]["next"]["cursor"] == "0:80:0"
+    assert pages[1][1]["next"]["cursor"] == "40:2:0", "Sentry's OffsetPaginator: page size, then page number"
 
     with sentry_client(big_org.url) as http:
         too_many = http.get("api/0/organizations/big/projects/?per_page=101")

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from sentry_dsn_sync.config import DSN_FORMS
 from sentry_dsn_sync.errors import SentryProjectRenamedError, SentryResponseError
 from sentry_dsn_sync.sentry._both_ends import list_from_both_ends
+from sentry_dsn_sync.sentry._pages_ahead import pages_ahead
 from sentry_dsn_sync.sentry._client import SentryClient, api_path
 from sentry_dsn_sync.sentry._models import KeyStatsBucket, MalformedItem, Project, ProjectKey, parse_each
 
@@ -103,10 +104,12 @@ class SentryApi:
     def iter_organization_projects(self, organization: str) -> Iterator[Project | MalformedItem]:
         """The same, page by page as the caller iterates: the first item means the first page answered.
 
-        Each project is parsed on its own: a malformed one is yielded as a MalformedItem.
+        Each project is parsed on its own: a malformed one is yielded as a MalformedItem. After the
+        first page, two pages are asked for at a time (see :mod:`sentry_dsn_sync.sentry._pages_ahead`).
         """
         path = api_path(_ORGANIZATION_PROJECTS, organization)
-        items = self.client.paginate(
+        items = pages_ahead(
+            self.client,
             path,
             params={"per_page": _PER_PAGE},
             what=f"organization '{organization}'",
