@@ -117,7 +117,8 @@ def paginate(
     page = at.offset
     # The cursor's own page size places the page, the request's sizes it (paginator.py get_result).
     start = page * at.value
-    _refuse_negative(start)
+    if start < 0:
+        raise InvalidPagination("Pagination offset cannot be negative")
     results = list(rows[start : start + (at.value or per_page) + 1])
     if at.value != per_page:
         results = results[-(per_page + 1) :]
@@ -138,7 +139,8 @@ def paginate_by_id(
 ) -> Page[T]:
     """One page of `rows` (newest first, that is by descending id) as Sentry's `Paginator` serves it."""
     at = Cursor.parse(cursor) if cursor else Cursor(0, 0, False)
-    _refuse_negative(at.offset)
+    if at.offset < 0:
+        raise InvalidPagination("Invalid cursor parameter.")
     # A previous cursor reverses the order, so that the page ends where the last one began.
     ordered = sorted(rows, key=id_of) if at.is_prev else list(rows)
     if at.value:
@@ -163,11 +165,6 @@ def paginate_by_id(
     elif not at.is_prev:
         results = results[:per_page]
     return Page(items=results, link_header=_link_header(url, query, previous=previous, following=following))
-
-
-def _refuse_negative(offset: int) -> None:
-    if offset < 0:
-        raise InvalidPagination("Pagination offset cannot be negative")
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from typing import Any, Literal
 from sentry_dsn_sync.config import DSN_FORMS
 from sentry_dsn_sync.errors import SentryProjectRenamedError, SentryResponseError
 from sentry_dsn_sync.sentry._both_ends import list_from_both_ends
-from sentry_dsn_sync.sentry._pages_ahead import pages_ahead
 from sentry_dsn_sync.sentry._client import SentryClient, api_path
 from sentry_dsn_sync.sentry._models import KeyStatsBucket, MalformedItem, Project, ProjectKey, parse_each
+from sentry_dsn_sync.sentry._pages_ahead import pages_ahead
 
 __all__ = ["KeyStatus", "SentryApi", "Stat"]
 

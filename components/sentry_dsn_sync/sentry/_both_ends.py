@@ -53,12 +53,13 @@ def list_from_both_ends(
 
     first = fetch(None)
     # Only a list of more than one page gets the second chain, so a small one costs one request.
-    if first.listed.next_cursor is None or not first.parsed:
+    following = first.listed.continuation
+    if following is None:
         return first.parsed
-    newest = _Chain(first, first.listed.next_cursor)
+    newest = _Chain(first, following)
     guard = PageGuard(client, params)
-    guard.admit(first.listed, first.listed.next_cursor)
-    if _cursor_id(first.listed.next_cursor, previous=False) is None:
+    guard.admit(first.listed, following)
+    if _cursor_id(following, previous=False) is None:
         return newest.finish_alone(fetch, guard)
     oldest: _Chain[T] = _Chain(None, _FROM_THE_OLDEST)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sentry-oldest-keys") as pool:
@@ -119,7 +120,7 @@ class _Chain(Generic[T]):
         self.pages.append(_Read.of(page))
         self.last_page_ids = set(page.ids)
         self.ids.update(self.last_page_ids)
-        self.cursor = page.listed.next_cursor if page.parsed else None
+        self.cursor = page.listed.continuation
         if self.cursor is not None:
             guard.admit(page.listed, self.cursor)
 

@@ -330,6 +330,11 @@ class ListPage:
     request: httpx.Request
     response: httpx.Response
 
+    @property
+    def continuation(self) -> str | None:
+        """The cursor to read on from; None where the list ends, as an empty page does whatever its link says."""
+        return self.next_cursor if self.items else None
+
 
 class PageGuard:
     """Stops a listing that cannot end: a cursor offered twice, or more pages than an organization fills."""
@@ -468,11 +473,10 @@ class SentryClient:
         while True:
             page = self.page(path, params=params, cursor=cursor, what=what, scope=scope, bucket=bucket)
             yield from page.items
-            # An empty page ends the listing whatever its link says: it cannot lead to more.
-            if page.next_cursor is None or not page.items:
+            cursor = page.continuation
+            if cursor is None:
                 return
-            guard.admit(page, page.next_cursor)
-            cursor = page.next_cursor
+            guard.admit(page, cursor)
 
     def page(
         self,

@@ -47,7 +47,7 @@ def pages_ahead(
 
     first = client.page(path, params=params, what=what, scope=scope, bucket=bucket)
     yield from first.items
-    cursor = _ends(first)
+    cursor = first.continuation
     if cursor is None:
         return
     guard = PageGuard(client, params)
@@ -60,7 +60,7 @@ def pages_ahead(
             ahead: Future[ListPage] | None = pool.submit(fetch, written) if written is not None else None
             page = fetch(cursor)
             yield from page.items
-            cursor = _ends(page)
+            cursor = page.continuation
             if cursor is None:
                 return
             guard.admit(page, cursor)
@@ -70,15 +70,10 @@ def pages_ahead(
                 continue
             page = ahead.result()
             yield from page.items
-            cursor = _ends(page)
+            cursor = page.continuation
             if cursor is not None:
                 guard.admit(page, cursor)
             number += 2
-
-
-def _ends(page: ListPage) -> str | None:
-    """The next cursor, or None where the list ends: no more, or an empty page, whatever its link says."""
-    return page.next_cursor if page.items else None
 
 
 def _offset_per_page(first_next: str) -> int | None:
