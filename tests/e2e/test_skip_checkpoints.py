@@ -12,8 +12,6 @@ cancel` removes.
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -24,6 +22,7 @@ import hvac
 import hvac.exceptions
 import pytest
 
+from devenv.processes import kill_session
 from devenv.pulumi_cli import PulumiProject
 from sentry_simulator.seed import generate_seed
 from sentry_simulator.testing import running_simulator
@@ -73,7 +72,8 @@ def kill_first_up_part_way(project: PulumiProject, vault: hvac.Client, mount: st
     KILL_AFTER secrets are in Vault (as a CI runner dies), and return how many were published by then."""
     env = {**project.env(), "PULUMI_SKIP_CHECKPOINTS": "true"}
     with log.open("w") as out:
-        # A session of its own: the CLI, the language host, the program and the provider die together.
+        # A session of its own: the CLI, the language host, the program and the provider die together
+        # (devenv.processes: the CLI starts each plugin in a process group of its own).
         process = subprocess.Popen(
             [str(project.bin_dir / "pulumi"), "--non-interactive", "up", "--yes", "--skip-preview", "--stack", STACK],
             cwd=project.project_dir, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
@@ -85,10 +85,7 @@ def kill_first_up_part_way(project: PulumiProject, vault: hvac.Client, mount: st
                 assert time.monotonic() < deadline, "no secret was published within 300 s"
                 time.sleep(0.02)
         finally:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass  # already gone: the assertion above says why
+            kill_session(process.pid)
             process.wait()
     time.sleep(0.5)  # nothing of the killed run may still be writing
     return len(published_slugs(vault, mount)) - len(FOREIGN)

@@ -8,11 +8,11 @@ import signal
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 
 from devenv.openbao import SealableOpenBaoServer
+from devenv.processes import kill_session, session_processes
 from tests.faults.gate import VaultGate, vault_gate
 from tests.faults.ledger import LEDGER
 from tests.faults.stack import FOREIGN_FIELD, ORG, PROJECTS, STACK, FaultStack, said
@@ -36,8 +36,7 @@ def up_held_after_writes(stack: FaultStack, bao: SealableOpenBaoServer) -> Itera
             assert gate.held.wait(120), "the run never reached its fourth Vault write"
             yield process, gate
         finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
+            kill_session(process.pid)
             stack.outputs.append(process.communicate()[0])
 
 
@@ -68,7 +67,7 @@ def test_a_killed_up_is_recovered_by_cancel_then_up(stack: FaultStack, bao: Seal
     new = pending_work(stack)
     fault = LEDGER.injected("process killed", "pulumi up killed between two Vault writes")
     with up_held_after_writes(stack, bao) as (process, _):
-        os.killpg(process.pid, signal.SIGKILL)
+        kill_session(process.pid)
         process.wait()
 
     assert assert_each_secret_whole(stack, new) == WRITES_BEFORE_THE_KILL
@@ -95,19 +94,7 @@ def test_a_killed_up_is_recovered_by_cancel_then_up(stack: FaultStack, bao: Seal
 
 def provider_pids(session: int) -> list[int]:
     """The dynamic-provider processes (`python -m pulumi.dynamic`) of one process session."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if os.getsid(int(entry.name)) != session:
-                continue
-            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
-        except (OSError, ProcessLookupError):
-            continue
-        if b"-m pulumi.dynamic" in command:
-            found.append(int(entry.name))
-    return found
+    return [process.pid for process in session_processes(session) if "-m pulumi.dynamic" in process.command]
 
 
 def test_a_killed_provider_fails_the_run_and_the_next_up_converges(stack: FaultStack, bao: SealableOpenBaoServer) -> None:
