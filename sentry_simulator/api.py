@@ -181,7 +181,8 @@ class SentryApi:
         default_per_page: int = DEFAULT_PER_PAGE,
         id_of: Callable[[Any], int] | None = None,
     ) -> Response:
-        """A page by row offset, or by database id when `id_of` gives each row's (rows newest first)."""
+        """A page by page number (Sentry's OffsetPaginator), or by database id when `id_of` gives each
+        row's (rows newest first)."""
         request = call.request
         default = self._page_size if self._page_size is not None else default_per_page
         try:
