@@ -288,3 +288,56 @@ def test_a_credential_given_to_parse_settings_as_a_value_is_refused_with_what_to
         SentryDsnSync("literal", SentryDsnSyncArgs(settings=literal))
 
     assert "literal-token" not in str(caught.value)
+
+
+def resolved_output(value: Any, *, known: bool = True, secret: bool = False, resources: set[Any] | None = None) -> pulumi.Output[Any]:
+    async def just(result: Any) -> Any:
+        return result
+
+    return pulumi.Output(resources or set(), just(value), just(known), just(secret))
+
+
+def failed_output(error: Exception) -> pulumi.Output[Any]:
+    failed: asyncio.Future[Any] = asyncio.Future()
+    failed.set_exception(error)
+    known: asyncio.Future[bool] = asyncio.Future()
+    known.set_result(True)
+    return pulumi.Output(set(), failed, known)
+
+
+async def everything_about(output: pulumi.Output[Any]) -> tuple[Any, bool, bool, set[Any]]:
+    """Value (only when known: an unknown output's value is never shown), known, secret, resources."""
+    known = await output.is_known()
+    value = await output.future() if known else None
+    return value, known, await output.is_secret(), await output.resources()
+
+
+@pulumi.runtime.test
+async def test_all_of_says_what_output_all_says(mocks: RecordingMocks) -> None:
+    config = settings(projects=["web", "api"])
+    web, api = (ProjectDsn(spec.slug, sync_module._project_args(config, spec, "unit")) for spec in config.projects)
+    cases = {
+        "known": lambda: [resolved_output("a"), resolved_output("b", resources={web}), resolved_output(3, resources={api})],
+        "one unknown": lambda: [resolved_output("a"), resolved_output(None, known=False, resources={api})],
+        "one secret": lambda: [resolved_output("a", secret=True), resolved_output("b", resources={web})],
+        "none": lambda: [],
+    }
+    for name, outputs in cases.items():
+        ours = await everything_about(sync_module._all_of(outputs()))
+        sdk = await everything_about(pulumi.Output.all(*outputs()))
+        assert ours == sdk, name
+    assert await everything_about(sync_module._all_of([resolved_output("a"), resolved_output("b", resources={web})])) \
+        == (["a", "b"], True, False, {web})
+    unknown = sync_module._all_of([resolved_output("a"), resolved_output(None, known=False)])
+    assert await unknown.is_known() is False
+    assert await unknown.apply(lambda _: pytest.fail("an unknown output runs no apply")).is_known() is False
+
+
+@pulumi.runtime.test
+async def test_all_of_fails_as_its_output_fails(mocks: RecordingMocks) -> None:
+    failed = failed_output(ConfigError("refused by the test"))
+    failing = sync_module._all_of([resolved_output("a"), failed])
+    with pytest.raises(ConfigError, match="refused by the test"):
+        await failing.future()
+    # Handled here: the program would otherwise end on it, as it ends on any output that failed.
+    pulumi.runtime.settings.SETTINGS.outputs.clear()
