@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import traceback
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
@@ -335,9 +336,19 @@ async def test_all_of_says_what_output_all_says(mocks: RecordingMocks) -> None:
 
 @pulumi.runtime.test
 async def test_all_of_fails_as_its_output_fails(mocks: RecordingMocks) -> None:
-    failed = failed_output(ConfigError("refused by the test"))
-    failing = sync_module._all_of([resolved_output("a"), failed])
-    with pytest.raises(ConfigError, match="refused by the test"):
-        await failing.future()
-    # Handled here: the program would otherwise end on it, as it ends on any output that failed.
-    pulumi.runtime.settings.SETTINGS.outputs.clear()
+    reported: list[dict[str, Any]] = []
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(lambda _loop, context: reported.append(context))
+    try:
+        failing = sync_module._all_of([resolved_output("a"), failed_output(ConfigError("refused by the test"))])
+        with pytest.raises(ConfigError, match="refused by the test"):
+            await failing.is_known()
+        with pytest.raises(ConfigError, match="refused by the test"):
+            await failing.future()
+        # Handled here: the program would otherwise end on it, as it ends on any output that failed.
+        pulumi.runtime.settings.SETTINGS.outputs.clear()
+        del failing
+        gc.collect()
+    finally:
+        loop.set_exception_handler(None)
+    assert reported == [], "no part of it is left to be logged as an exception never retrieved"

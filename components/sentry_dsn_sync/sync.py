@@ -228,29 +228,37 @@ def _all_of(outputs: list[pulumi.Output[Any]]) -> pulumi.Output[list[Any]]:
     resource behind them, and fails if one of them fails.
     """
 
-    # Futures, not coroutines: when an output fails, the ones never awaited are cancelled quietly.
+    resources: asyncio.Future[set[pulumi.Resource]] = asyncio.Future()
     values: asyncio.Future[list[Any]] = asyncio.Future()
     known: asyncio.Future[bool] = asyncio.Future()
     secret: asyncio.Future[bool] = asyncio.Future()
+    parts = (resources, values, known, secret)
 
-    async def collect() -> set[pulumi.Resource]:
-        resources: set[pulumi.Resource] = set()
+    async def collect() -> None:
+        depends_on: set[pulumi.Resource] = set()
         collected: list[Any] = []
         all_known, any_secret = True, False
         try:
             for output in outputs:
                 collected.append(await output.future(with_unknowns=True))
-                resources |= await output.resources()
+                depends_on |= await output.resources()
                 all_known = await output.is_known() and all_known
                 any_secret = await output.is_secret() or any_secret
-        except BaseException:
-            for future in (values, known, secret):
-                future.cancel()
+        except asyncio.CancelledError:
+            for part in parts:
+                part.cancel()
             raise
+        except Exception as exc:  # noqa: BLE001 - handed on whole, as Output.all would
+            for part in parts:
+                part.set_exception(exc)
+                # Whichever part the SDK awaits raises it; the others must not be logged as never retrieved.
+                part.exception()
+            return
+        resources.set_result(depends_on)
         values.set_result(collected)
         known.set_result(all_known)
         secret.set_result(any_secret)
-        return resources
 
-    # The Output awaits its resources first, so `collect` runs before the futures are read.
-    return pulumi.Output(collect(), values, known, secret)
+    # Started here, so that the Output's parts resolve in whatever order the SDK awaits them.
+    asyncio.ensure_future(collect())
+    return pulumi.Output(resources, values, known, secret)
