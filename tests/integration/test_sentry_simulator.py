@@ -271,6 +271,20 @@ def test_a_large_organization_is_read_in_pages_of_100_with_exact_request_counts(
     assert project_list_requests(projects) <= math.ceil(projects / 100) + 1
 
 
+@pytest.mark.parametrize("projects", [1, 100, 250, 1000])
+def test_a_teams_projects_are_read_two_pages_at_a_time_with_exact_request_counts(
+    clock: SteppingClock, projects: int
+) -> None:
+    seed = generate_seed(organization="big", projects=projects, teams=1, token=TOKEN)
+    with running_simulator(seed) as sim, catalog_of(sim.url, clock, organization="big") as catalog:
+        listed = [p.slug for p in catalog.team_projects("team-00")]
+        counted = requests_by_path(sim)
+
+    assert listed == sorted(p.slug for p in sim.simulator.state.projects("big"))
+    assert counted == {"/api/0/teams/big/team-00/projects/": project_list_requests(projects)}
+    assert project_list_requests(projects) <= math.ceil(projects / 100) + 1
+
+
 def test_one_projects_25_keys_come_in_one_request_not_three(clock: SteppingClock) -> None:
     seed = generate_seed(organization="big", projects=1, keys_per_project=25, token=TOKEN)
     with running_simulator(seed) as sim, make_client(sim.url, clock) as client:

@@ -167,3 +167,28 @@ class PagedServer:
             query=request.url.params.multi_items(),
         )
         return httpx.Response(200, json=[self._render(row) for row in page.items], headers={"Link": page.link_header})
+
+
+class PairedPages:
+    """Wraps a handler of offset-paged rows: page 2k-1 is answered only once page 2k is asked for too.
+
+    Read page after page, the next page would be asked for only after that answer,
+    so each wait times out: `waited` records, per odd page, whether its pair came.
+    """
+
+    def __init__(self, served: Handler, *, pages: int, per_page: int = 100, timeout: float = 5.0) -> None:
+        self._served = served
+        self._per_page = per_page
+        self._timeout = timeout
+        self._asked = {f"{per_page}:{n}:0": threading.Event() for n in range(1, pages + 1)}
+        self.waited: list[bool] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        cursor = request.url.params.get("cursor")
+        if cursor in self._asked:
+            self._asked[cursor].set()
+            number = int(cursor.split(":")[1])
+            pair = self._asked.get(f"{self._per_page}:{number + 1}:0")
+            if number % 2 == 1 and pair is not None:
+                self.waited.append(pair.wait(timeout=self._timeout))
+        return self._served(request)

@@ -11,7 +11,9 @@ import pytest
 from sentry_dsn_sync.errors import SentryNotFoundError, SentryResponseError
 from sentry_dsn_sync.sentry import SentryApi
 
-from .fakes import KEY_SECRET, FakeClock, key_json, make_client, paged, project_json
+from sentry_simulator.pagination import paginate
+
+from .fakes import KEY_SECRET, FakeClock, PagedServer, PairedPages, key_json, make_client, paged, project_json
 
 API = "https://sentry.example.com/api/0/"
 
@@ -98,6 +100,20 @@ def test_list_team_projects_reads_the_team_endpoint_and_names_a_missing_team(clo
     missing, _ = api_with(lambda r: httpx.Response(404, json={"detail": "Team not found."}), clock)
     with pytest.raises(SentryNotFoundError, match="no team 'ghosts' in organization 'acme'.*Team not found"):
         missing.list_team_projects("acme", "ghosts")
+
+
+def test_list_team_projects_asks_for_two_pages_at_a_time_after_the_first(clock: FakeClock) -> None:
+    # Sentry's team endpoint pages by offset (OffsetPaginator, 100 a page when unasked), as the
+    # organization's does: 450 projects are five pages, asked for as 1 + 2 + 2 requests.
+    team = [project_json(f"p{n:04d}", n, teams=("sre",)) for n in range(450)]
+    served = PagedServer(team, paginate, default_per_page=100)
+    paired = PairedPages(served, pages=4, timeout=2.0)
+
+    projects = SentryApi(make_client(paired, clock)).list_team_projects("acme", "sre")
+
+    assert [p.slug for p in projects] == [row["slug"] for row in team]
+    assert paired.waited == [True, True]
+    assert len(served.cursors) == 5
 
 
 def test_get_project_stats_sends_the_range_and_returns_pairs(clock: FakeClock) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import threading
 from typing import Any
 
 import httpx
@@ -13,7 +12,7 @@ from sentry_dsn_sync.errors import SentryResponseError
 from sentry_dsn_sync.sentry._pages_ahead import pages_ahead
 from sentry_simulator.pagination import paginate
 
-from .fakes import FakeClock, PagedServer, link_header, make_client
+from .fakes import FakeClock, PagedServer, PairedPages, link_header, make_client
 
 PATH = "organizations/acme/projects/"
 PARAMS = {"per_page": 100}
@@ -57,24 +56,12 @@ def test_the_first_page_alone_is_asked_for_before_its_items_are_taken(clock: Fak
 
 
 def test_two_pages_are_in_flight_together(clock: FakeClock) -> None:
-    served = OffsetPagedProjects(500)
-    asked: dict[str, threading.Event] = {f"100:{n}:0": threading.Event() for n in range(1, 6)}
-    waited: list[bool] = []
+    paired = PairedPages(OffsetPagedProjects(500), pages=5)
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        cursor = request.url.params.get("cursor")
-        if cursor in asked:
-            asked[cursor].set()
-            number = int(cursor.split(":")[1])
-            if number % 2 == 1:
-                # Page after page, the next one would only be asked for after this answer.
-                waited.append(asked[f"100:{number + 1}:0"].wait(timeout=5))
-        return served(request)
-
-    listed = list(pages_ahead(make_client(handler, clock), PATH, params=PARAMS))
+    listed = list(pages_ahead(make_client(paired, clock), PATH, params=PARAMS))
 
     assert len(listed) == 500
-    assert waited == [True, True]
+    assert paired.waited == [True, True]
 
 
 def test_cursors_of_another_kind_are_followed_one_page_at_a_time(clock: FakeClock) -> None:

@@ -119,11 +119,16 @@ class SentryApi:
         return parse_each(items, Project.from_json, endpoint=self.client.endpoint(path))
 
     def list_team_projects(self, organization: str, team: str) -> list[Project]:
-        """GET /api/0/teams/{organization}/{team}/projects/ (scope project:read), every page."""
+        """GET /api/0/teams/{organization}/{team}/projects/ (scope project:read), every page.
+
+        Paged by offset like the organization's list, so after the first page two
+        are asked for at a time (see :mod:`sentry_dsn_sync.sentry._pages_ahead`).
+        """
         path = api_path(_TEAM_PROJECTS, organization, team)
         # Sentry's default page here is already its largest (100).
-        items = self.client.paginate(
-            path, what=f"team '{team}' in organization '{organization}'", scope="project:read", bucket=_TEAM_PROJECTS
+        items = pages_ahead(
+            self.client, path, what=f"team '{team}' in organization '{organization}'", scope="project:read",
+            bucket=_TEAM_PROJECTS,
         )
         return list(self._projects(items, path))
 
