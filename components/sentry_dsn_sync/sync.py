@@ -85,7 +85,7 @@ class SentryDsnSync(pulumi.ComponentResource):
         _refuse_literal_credentials(settings)
         stack = pulumi.get_stack()
         self._project_args = [
-            _project_args(settings, spec, stack) for spec in _all_projects(settings, _team_project_slugs(args))
+            _project_args(settings, spec, stack) for spec in settings.all_projects(_team_project_slugs(args))
         ]
         self._children: list[ProjectDsn] = []
 
@@ -130,14 +130,6 @@ def _team_project_slugs(args: SentryDsnSyncArgs) -> tuple[str, ...]:
         return tuple(project.slug for project in catalog.team_projects(settings.team))
     finally:
         catalog.api.client.close()
-
-
-def _all_projects(settings: Settings, discovered: tuple[str, ...]) -> list[ProjectSpec]:
-    """Configured projects first (they may carry a key choice or a path), then the team's others."""
-    specs = list(settings.projects)
-    listed = {spec.slug for spec in specs}
-    specs.extend(ProjectSpec(slug=slug) for slug in discovered if slug not in listed)
-    return specs
 
 
 def _project_args(settings: Settings, spec: ProjectSpec, stack: str) -> ProjectDsnArgs:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from types import MappingProxyType
 
 import pytest
@@ -181,3 +181,70 @@ def test_reset_forgets_what_was_read_ahead() -> None:
     store.secrets["p0"] = "after reset"
 
     assert dsn_of(read_ahead.read(store, "p0")) == "after reset"  # type: ignore[arg-type]
+
+
+def test_paths_are_read_as_they_come_so_those_known_at_once_are_not_held_back() -> None:
+    # A team's projects come after Sentry answers; the configured ones are read meanwhile.
+    store = GatedStore({"configured": "dsn-c", "on-team": "dsn-t"})
+    sentry_answered = threading.Event()
+    store.expected = 1
+
+    def paths() -> Iterator[str]:
+        yield "configured"
+        assert sentry_answered.wait(WAIT)
+        yield "on-team"
+
+    read_ahead = ReadAhead()
+    read_ahead.start(("secret", 2), lambda: (store, paths()))  # type: ignore[arg-type, return-value]
+    assert store.all_sent.wait(WAIT)
+    # A check meanwhile gets its read at once: waiting for the rest of the list holds nothing.
+    configured = read_ahead.read(store, "configured")  # type: ignore[arg-type]
+    sent_before_sentry = list(store.sent)
+    store.all_sent.clear()
+    store.expected = 2
+    sentry_answered.set()
+    assert store.all_sent.wait(WAIT)
+
+    assert dsn_of(configured) == "dsn-c"
+    assert sent_before_sentry == ["configured"]
+    assert dsn_of(read_ahead.read(store, "on-team")) == "dsn-t"  # type: ignore[arg-type]
+    assert store.sent == ["configured", "on-team"], "both read ahead, once"
+
+
+def test_a_path_its_check_has_read_already_is_not_read_ahead_later() -> None:
+    store = GatedStore({"first": "dsn-1", "second": "dsn-2"})
+    listed = threading.Event()
+    ended = threading.Event()
+
+    def paths() -> Iterator[str]:
+        assert listed.wait(WAIT)
+        yield "first"
+        yield "second"
+        ended.set()
+
+    read_ahead = ReadAhead()
+    read_ahead.start(("secret", 2), lambda: (store, paths()))  # type: ignore[arg-type, return-value]
+    # The first check finds nothing read yet and reads its secret itself.
+    assert dsn_of(read_ahead.read(store, "first")) == "dsn-1"  # type: ignore[arg-type]
+    listed.set()
+    assert ended.wait(WAIT) and store.all_sent.wait(WAIT)
+
+    assert dsn_of(read_ahead.read(store, "second")) == "dsn-2"  # type: ignore[arg-type]
+    assert store.sent == ["first", "second"], "`first` read by its check alone"
+
+
+def test_paths_that_fail_part_way_leave_the_rest_to_their_checks() -> None:
+    store = GatedStore({"p0": "dsn-0", "p1": "dsn-1"})
+    store.expected = 1
+
+    def paths() -> Iterator[str]:
+        yield "p0"
+        raise RuntimeError("the list could not be finished")
+
+    read_ahead = ReadAhead()
+    read_ahead.start(("secret", 2), lambda: (store, paths()))  # type: ignore[arg-type, return-value]
+    assert store.all_sent.wait(WAIT)
+
+    assert dsn_of(read_ahead.read(store, "p0")) == "dsn-0"  # type: ignore[arg-type]
+    assert dsn_of(read_ahead.read(store, "p1")) == "dsn-1"  # type: ignore[arg-type]
+    assert store.sent == ["p0", "p1"]

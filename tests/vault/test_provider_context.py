@@ -17,6 +17,8 @@ from sentry_dsn_sync.errors import VaultError
 from sentry_dsn_sync.resources.context import ProviderContext
 from sentry_dsn_sync.vault import KvStore
 from sentry_dsn_sync.vault import client as vault_client
+from sentry_simulator import generate_seed
+from sentry_simulator.testing import running_simulator
 from tests.vault.vault_helpers import V2_MOUNT, MakeSettings
 
 STACK = "rt"
@@ -192,3 +194,51 @@ def test_the_write_checks_of_the_configured_projects_share_one_capabilities_requ
         require("elsewhere/ios")
 
     assert asked == [3], "one request for the three configured paths"
+
+
+# -- a team's projects ---------------------------------------------------------------------------
+
+
+def test_a_teams_projects_are_read_ahead_and_write_checked_as_the_configured_ones_are(
+    root: hvac.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The organization's project list names each project's teams: the provider plans the team's
+    # projects from the read every check makes anyway, without asking the team's endpoint.
+    seed = generate_seed(organization="big", projects=30, teams=3, token="team-token")
+    prefix = f"rt-{uuid.uuid4().hex[:8]}"
+    with running_simulator(seed) as sim:
+        on_team = [p.slug for p in sim.simulator.state.projects("big") if "team-01" in (t.slug for t in p.teams)]
+        paths = {slug: f"{prefix}/{STACK}/{slug}" for slug in ["project-0000", *on_team]}
+        for slug, path in paths.items():
+            root.secrets.kv.v2.create_or_update_secret(path, secret={"dsn": f"dsn-of-{slug}"}, mount_point=V2_MOUNT)
+        monkeypatch.setenv("SENTRY_AUTH_TOKEN", "team-token")
+        context = ProviderContext()
+        context.configure({
+            "sentry-dsn-sync:organization": "big",
+            "sentry-dsn-sync:sentryUrl": sim.url,
+            "sentry-dsn-sync:team": "team-01",
+            "sentry-dsn-sync:projects": json.dumps(["project-0000"]),
+            "sentry-dsn-sync:vault": json.dumps({"mount": V2_MOUNT, "pathTemplate": prefix + "/{stack}/{project}"}),
+        })
+        store = context.kv_store(mount=V2_MOUNT, kv_version=2)
+        opened = store.reads
+        asked: list[int] = []
+        real = store.capabilities
+        monkeypatch.setattr(store, "capabilities", lambda paths: asked.append(len(list(paths))) or real(paths))
+
+        context.start_read_ahead(stack=STACK, mount=V2_MOUNT, kv_version=2)
+        wait_for_reads(store, opened + len(paths))
+        read_ahead = store.reads - opened
+        found = {slug: context.read_secret(store, path) for slug, path in paths.items()}
+        for path in paths.values():
+            context.require_write_access(store, path, exists=True, stack=STACK, mount=V2_MOUNT, kv_version=2)
+        requested = sim.admin.requests()["by_path"]
+
+    assert len(on_team) == 10
+    assert {slug: secret.data["dsn"] for slug, secret in found.items() if secret} == {
+        slug: f"dsn-of-{slug}" for slug in paths
+    }
+    assert read_ahead == len(paths)
+    assert store.reads == opened + len(paths), "each secret read once, ahead of its check"
+    assert asked == [len(paths)], "one capabilities request for the configured and the team's paths"
+    assert not any("/teams/" in path for path in requested), "the team's endpoint is the program's to ask"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
@@ -267,6 +267,16 @@ class Settings:
         """
         wanted = set(self.dsn_forms).union(*(spec.dsn_forms or () for spec in self.projects))
         return tuple(form for form in DSN_FORMS if form in wanted)
+
+    def all_projects(self, discovered: Iterable[str]) -> list[ProjectSpec]:
+        """The configured projects first (they may carry a key choice or a path), then the team's others.
+
+        `discovered`: the slugs of the `team`'s projects, in Sentry's order.
+        """
+        specs = list(self.projects)
+        listed = {spec.slug for spec in specs}
+        specs.extend(ProjectSpec(slug=slug) for slug in discovered if slug not in listed)
+        return specs
 
     def vault_path(self, spec: ProjectSpec, *, stack: str) -> str:
         """Where project `spec`'s secret lives below the mount: its own `path`, else the template's.

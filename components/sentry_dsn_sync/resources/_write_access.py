@@ -5,11 +5,11 @@ the token may finish the publish (see `KvStore.require_write_access`), so a
 policy that lacks a capability fails the preview instead of half-way through
 `up`. Asked one secret at a time, a first run over 500 projects made 500 such
 requests on the checks' own threads. The first check of a block of the
-projects the stack configures asks for the whole block instead, and the other
-checks of that block use the answer. A path outside the plan (a team's
-project, or a program's own settings) is asked alone, and so is a path whose
-block could not be asked, so a failure surfaces in that check with its own
-message. An answer is at most seconds older than its check; the write itself
+projects the stack publishes (those it lists, then its `team`'s) asks for the
+whole block instead, and the other checks of that block use the answer. A
+path outside the plan (a program's own settings) is asked alone, and so is a
+path whose block could not be asked, so a failure surfaces in that check with
+its own message. An answer is at most seconds older than its check; the write itself
 is still refused by Vault if the policy changed in between.
 """
 
@@ -31,7 +31,7 @@ Granted = Mapping[str, frozenset[str]]
 
 
 class _Plan:
-    """The configured paths of one store, and the answers of the blocks asked so far."""
+    """The planned paths of one store, and the answers of the blocks asked so far."""
 
     def __init__(self, paths: Sequence[str]) -> None:
         self.paths = list(paths)

@@ -25,7 +25,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -38,6 +38,7 @@ from sentry_dsn_sync.config import (
     parse_settings,
     parse_vault_settings,
 )
+from sentry_dsn_sync.errors import ConfigError, SentryDsnSyncError
 from sentry_dsn_sync.resources import _engine_log as engine_log
 from sentry_dsn_sync.resources.invocation_cache import InvocationCache, pulumi_invocation_id
 from sentry_dsn_sync.resources.read_ahead import ReadAhead
@@ -204,14 +205,13 @@ class ProviderContext:
     def start_read_ahead(
         self, *, stack: str, mount: str, kv_version: Literal[1, 2], connection: Connection | None = None
     ) -> None:
-        """Begin reading, in the background, every configured project's secret in this mount.
+        """Begin reading, in the background, the secret of every project this stack publishes in this mount.
 
-        Projects found through `team`, and those of a program's own settings
-        (`connection`), are left to their own checks: the provider does not
-        know their list without asking Sentry or the program.
+        Those of a program's own settings (`connection`) are left to their own
+        checks: the provider does not know their list without the program.
         """
 
-        def open_store() -> tuple[KvStore, list[str]]:
+        def open_store() -> tuple[KvStore, Iterator[str]]:
             store = self.kv_store(mount=mount, kv_version=kv_version, connection=connection)
             return store, self._planned_paths(stack=stack, mount=mount, kv_version=kv_version, connection=connection)
 
@@ -232,23 +232,41 @@ class ProviderContext:
         kv_version: Literal[1, 2],
         connection: Connection | None = None,
     ) -> None:
-        """Fail unless the token may publish at `path`, asking Vault for many configured paths at once."""
+        """Fail unless the token may publish at `path`, asking Vault for many planned paths at once."""
 
         def planned() -> list[str]:
-            return self._planned_paths(stack=stack, mount=mount, kv_version=kv_version, connection=connection)
+            return list(self._planned_paths(stack=stack, mount=mount, kv_version=kv_version, connection=connection))
 
         key = (_connection_key(connection), mount, kv_version)
         self._write_access.require(key, store, path, exists=exists, planned=planned)
 
     def _planned_paths(
         self, *, stack: str, mount: str, kv_version: Literal[1, 2], connection: Connection | None
-    ) -> list[str]:
-        """The secret paths of every project the stack config lists in this mount (none for another mount)."""
+    ) -> Iterator[str]:
+        """The secret paths of every project the stack config publishes in this mount (none for another mount).
+
+        The configured projects' at once; then, for a `team`, those of the team's
+        other projects as the organization's project list names them, once
+        Sentry has answered. The program asks the team's own endpoint for the
+        same list; a project the two lists disagree on is left to its own check.
+        """
         settings = self.settings(stack=stack, connection=connection)
         vault = settings.vault
         if (vault.mount, vault.kv_version) != (mount, kv_version):
-            return []  # resources of an earlier config; their checks ask for themselves
-        return [settings.vault_path(spec, stack=stack) for spec in settings.projects]
+            return  # resources of an earlier config; their checks ask for themselves
+        for spec in settings.projects:
+            yield settings.vault_path(spec, stack=stack)
+        if settings.team is None:
+            return
+        try:
+            on_team = self.catalog(stack=stack, connection=connection).listed_team_projects(settings.team)
+        except SentryDsnSyncError:
+            return  # each check reports what Sentry said
+        for spec in settings.all_projects(project.slug for project in on_team)[len(settings.projects) :]:
+            try:
+                yield settings.vault_path(spec, stack=stack)
+            except ConfigError:
+                continue  # a slug that makes no path: the program refuses it
 
 
 def organization_catalog(

@@ -7,12 +7,14 @@ projects it was the largest part of a no-op `up` beyond the engine's own
 cost. So the first such check starts reading the secrets of every project the
 stack configures, in order, on two background threads. That overlaps with the
 organization read from Sentry, and later checks find their secret read.
+A `team`'s projects follow once Sentry's project list names them: the paths
+are taken as they come, so the configured ones are not held back.
 
-Nothing is read that the checks would not read anyway, and each read ahead is
-used once. A check whose secret was not read ahead, or whose read ahead
-failed, reads it itself, so an error still surfaces in that check with its own
-message; the first failure stops the rest, so a Vault that refuses reads is
-not asked twice for each. A secret read ahead is at most seconds older than
+Nothing is read that the checks would not read anyway (nor what a check
+has already read for itself), and each read ahead is used once. A check whose
+secret was not read ahead, or whose read ahead failed, reads it itself, so an
+error still surfaces in that check with its own message; the first failure
+stops the rest, so a Vault that refuses reads is not asked twice for each. A secret read ahead is at most seconds older than
 its check, and serves only to show drift: publishing reads again and writes
 with check-and-set.
 """
@@ -52,6 +54,8 @@ class ReadAhead:
         self._lock = threading.Lock()
         self._started: dict[Hashable, _Batch] = {}
         self._by_store: dict[KvStore, _Batch] = {}
+        # Paths a check has read, so a read ahead scheduled later leaves them out.
+        self._read_by_checks: dict[KvStore, set[str]] = {}
         self._executor: ThreadPoolExecutor | None = None
 
     def start(self, key: Hashable, open_store: Callable[[], tuple[KvStore, Iterable[str]]]) -> None:
@@ -70,6 +74,7 @@ class ReadAhead:
     def read(self, store: KvStore, path: str) -> StoredSecret | None:
         """The secret at `path` of `store`: as read ahead when it was, else read now."""
         with self._lock:
+            self._read_by_checks.setdefault(store, set()).add(path)
             batch = self._by_store.get(store)
             future = batch.reads.pop(path, None) if batch is not None else None
         # A read still queued is cancelled and done here and now: no point waiting behind others.
@@ -89,6 +94,7 @@ class ReadAhead:
                     future.cancel()
             self._started.clear()
             self._by_store.clear()
+            self._read_by_checks.clear()
 
     def _schedule(self, batch: _Batch, open_store: Callable[[], tuple[KvStore, Iterable[str]]]) -> None:
         try:
@@ -101,9 +107,17 @@ class ReadAhead:
                 return
             self._by_store[store] = batch
             executor = self._executor_locked()
+            read_by_checks = self._read_by_checks.setdefault(store, set())
+        # Taken outside the lock: the paths may wait for Sentry (a team's projects).
+        try:
             for path in paths:
-                if path not in batch.reads:
-                    batch.reads[path] = executor.submit(_read, store, path, batch)
+                with self._lock:
+                    if batch.failed.is_set():
+                        return
+                    if path not in batch.reads and path not in read_by_checks:
+                        batch.reads[path] = executor.submit(_read, store, path, batch)
+        except Exception:  # noqa: BLE001 - the paths not scheduled are read by their own checks
+            return
 
     def _executor_locked(self) -> ThreadPoolExecutor:
         if self._executor is None:

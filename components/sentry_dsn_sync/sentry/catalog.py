@@ -197,6 +197,18 @@ class OrganizationCatalog:
         projects = self._teams.get(team, lambda: self.api.list_team_projects(self.organization, team))
         return [p for p in projects if p.is_active]
 
+    def listed_team_projects(self, team: str) -> list[Project]:
+        """The active projects that the organization's project list puts on `team`, in its order.
+
+        No request of its own: it waits for the organization's read that every
+        check makes anyway. What to publish still comes from `team_projects`
+        (the program asks the team's endpoint); this list only lets the
+        provider prepare for those projects. Empty when the token cannot list
+        the organization.
+        """
+        projects = self._load().projects or {}
+        return [p for p in projects.values() if p.is_active and team in p.team_slugs]
+
     def _lookup(self, slug: str) -> Project:
         snapshot = self._load()
         if slug in snapshot.broken_projects:
