@@ -9,8 +9,8 @@ projects the stack publishes (those it lists, then its `team`'s) asks for the
 whole block instead, and the other checks of that block use the answer. A
 path outside the plan (a program's own settings) is asked alone, and so is a
 path whose block could not be asked, so a failure surfaces in that check with
-its own message. An answer is at most seconds older than its check; the write itself
-is still refused by Vault if the policy changed in between.
+its own message. An answer is at most seconds older than its check; the write
+itself is still refused by Vault if the policy changed in between.
 """
 
 from __future__ import annotations

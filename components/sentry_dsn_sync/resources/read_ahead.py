@@ -14,9 +14,9 @@ Nothing is read that the checks would not read anyway (nor what a check
 has already read for itself), and each read ahead is used once. A check whose
 secret was not read ahead, or whose read ahead failed, reads it itself, so an
 error still surfaces in that check with its own message; the first failure
-stops the rest, so a Vault that refuses reads is not asked twice for each. A secret read ahead is at most seconds older than
-its check, and serves only to show drift: publishing reads again and writes
-with check-and-set.
+stops the rest, so a Vault that refuses reads is not asked twice for each. A
+secret read ahead is at most seconds older than its check, and serves only to
+show drift: publishing reads again and writes with check-and-set.
 """
 
 from __future__ import annotations
