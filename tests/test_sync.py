@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
+import tempfile
 import traceback
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -15,6 +18,9 @@ from sentry_dsn_sync import ProjectDsn, SentryDsnSync, SentryDsnSyncArgs, parse_
 from sentry_dsn_sync import sync as sync_module
 from sentry_dsn_sync.config import Settings
 from sentry_dsn_sync.errors import ConfigError
+from sentry_dsn_sync.resources import invocation_cache
+from sentry_dsn_sync.resources.invocation_cache import planned_paths
+from sentry_dsn_sync.resources.project_dsn import _connection as provider_connection
 
 ENV = {"SENTRY_AUTH_TOKEN": "unit-token", "VAULT_ADDR": "http://127.0.0.1:8200"}
 
@@ -273,6 +279,30 @@ def test_settings_built_by_the_program_reach_each_resource_as_its_connection(moc
             "vault": {"address": "http://eu:8200", "auth": {"tokenEnv": "EU_VAULT"}},
         }
         assert "eu-token-value" not in repr(child.inputs)
+
+    return sync.dsns.apply(check)
+
+
+@pulumi.runtime.test
+def test_a_program_with_its_own_settings_plans_its_secrets_where_the_provider_looks_for_them(
+    mocks: RecordingMocks, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> pulumi.Output[Any]:
+    monkeypatch.setattr(invocation_cache, "pulumi_invocation_id", lambda: "100-8000")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    eu = parse_settings(
+        {"organization": "acme-eu", "projects": ["web", {"slug": "ios", "path": "mobile/ios"}],
+         "vault": {"address": "http://eu:8200", "mount": "apps", "auth": {"tokenEnv": "EU_VAULT"}}},
+        ENV,
+        stack="unit",
+    )
+    sync = SentryDsnSync("eu", SentryDsnSyncArgs(settings=eu))
+
+    def check(_: Any) -> None:
+        specs = [program_spec(r) for r in mocks.resources if r.typ.endswith(":ProjectDsn")]
+        # Each resource's connection as its provider names it, from the inputs the engine hands it.
+        (connection,) = {json.dumps(provider_connection(spec), sort_keys=True) for spec in specs}
+        planned = planned_paths(json.loads(connection), mount="apps", kv_version=2)
+        assert planned == [spec["vault_path"] for spec in specs] == ["sentry/acme-eu/web", "mobile/ios"]
 
     return sync.dsns.apply(check)
 

@@ -10,6 +10,7 @@ published through the wrong connection fails the run.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -154,7 +155,13 @@ def test_two_instances_publish_each_organization_into_its_own_vault_with_credent
     assert "GLOBEX_SENTRY_TOKEN" in text, "the credential travels by the name of its variable"
 
     rotated = globex_sentry.admin.rotate_key("globex", "worker", label="Rotation 2026")
-    project.up(STACK)
+    result = project.up(STACK, "--skip-preview", "-v=9", "--logtostderr")
+
+    # The provider learned each instance's projects from its program's plan and read their secrets ahead
+    # (the first check of each may have read its own first: it is not read twice).
+    debug = re.findall(r"eventSink::Debug\(<\{%reset%\}>(.*?)<\{%reset%\}>\)", result.stderr)
+    for mount in (acme_mount, globex_mount):
+        assert {f"secrets to read ahead of their checks in mount {mount}: {count}" for count in (1, 2)} & set(debug)
 
     after = project.outputs(STACK)
     assert after["globex"]["worker"] == rotated["dsn"]["public"]

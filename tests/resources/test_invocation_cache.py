@@ -1,13 +1,21 @@
-"""The preview and the update of one `pulumi up` share one read of the organization."""
+"""What the processes of one `pulumi` command share: the preview's read of the organization, and a program's plan."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from sentry_dsn_sync.sentry import OrganizationCatalog, SentryApi
-from sentry_dsn_sync.resources.invocation_cache import InvocationCache, pulumi_invocation_id
+from sentry_dsn_sync.resources import invocation_cache
+from sentry_dsn_sync.resources.invocation_cache import (
+    InvocationCache,
+    add_to_plan,
+    planned_paths,
+    pulumi_invocation_id,
+)
 
 from tests.sentry.fakes import FakeClock, make_client
 from tests.sentry.test_catalog import FakeOrganization
@@ -114,3 +122,57 @@ def test_an_unreadable_shared_read_falls_back_to_sentry(tmp_path: Path, clock: F
     fake = FakeOrganization(2)
     assert catalog(fake, clock, cache).active_keys("p000")
     assert sum(fake.calls.values()) == 2
+
+
+# -- the plan of a program's own settings ----------------------------------------------------------
+
+CONNECTION = {"sentryUrl": "https://de.sentry.io/", "vault": {"address": "http://eu:8200"}, "organization": "acme-eu"}
+
+
+@pytest.fixture
+def invocation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """One `pulumi` command, its files in a private directory of the test's own."""
+    monkeypatch.setattr(invocation_cache, "pulumi_invocation_id", lambda: "100-8000")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    return tmp_path
+
+
+def test_a_plan_is_added_to_in_order_without_repeats_and_read_back(invocation: Path) -> None:
+    add_to_plan(CONNECTION, mount="secret", kv_version=2, paths=["acme-eu/web", "acme-eu/api"])
+    # The update runs the program again; a second component adds its own projects.
+    add_to_plan(CONNECTION, mount="secret", kv_version=2, paths=["acme-eu/web", "acme-eu/api"])
+    add_to_plan(dict(reversed(CONNECTION.items())), mount="secret", kv_version=2, paths=["acme-eu/ios"])
+
+    assert planned_paths(CONNECTION, mount="secret", kv_version=2) == ["acme-eu/web", "acme-eu/api", "acme-eu/ios"]
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"connection": {**CONNECTION, "organization": "acme-us"}},
+        {"mount": "apps"},
+        {"kv_version": 1},
+    ],
+)
+def test_a_plan_is_its_connections_and_mounts_alone(invocation: Path, other: dict[str, Any]) -> None:
+    add_to_plan(CONNECTION, mount="secret", kv_version=2, paths=["acme-eu/web"])
+    asked: dict[str, Any] = {"connection": CONNECTION, "mount": "secret", "kv_version": 2, **other}
+
+    assert planned_paths(asked.pop("connection"), **asked) == []
+
+
+def test_outside_a_pulumi_command_there_is_no_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(invocation_cache, "pulumi_invocation_id", lambda: None)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+    add_to_plan(CONNECTION, mount="secret", kv_version=2, paths=["acme-eu/web"])
+
+    assert planned_paths(CONNECTION, mount="secret", kv_version=2) == []
+    assert not any(tmp_path.iterdir())
+
+
+def test_another_commands_plan_is_not_read(invocation: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    add_to_plan(CONNECTION, mount="secret", kv_version=2, paths=["acme-eu/web"])
+    monkeypatch.setattr(invocation_cache, "pulumi_invocation_id", lambda: "101-8100")
+
+    assert planned_paths(CONNECTION, mount="secret", kv_version=2) == []

@@ -19,6 +19,7 @@ class GatedStore:
     """A KV store in memory whose reads of `gated` paths wait for `gate`; records every read sent."""
 
     def __init__(self, secrets: dict[str, str], *, denied: Iterable[str] = (), gated: Iterable[str] = ()) -> None:
+        self.mount = "secret"
         self.secrets = dict(secrets)
         self.denied = set(denied)
         self.gated = set(gated)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import threading
 import time
 import uuid
@@ -14,7 +15,9 @@ import pytest
 
 from devenv.openbao import OpenBaoServer
 from sentry_dsn_sync.errors import VaultError
+from sentry_dsn_sync.resources import invocation_cache
 from sentry_dsn_sync.resources.context import ProviderContext
+from sentry_dsn_sync.resources.invocation_cache import add_to_plan
 from sentry_dsn_sync.vault import KvStore
 from sentry_dsn_sync.vault import client as vault_client
 from sentry_simulator import generate_seed
@@ -242,3 +245,38 @@ def test_a_teams_projects_are_read_ahead_and_write_checked_as_the_configured_one
     assert store.reads == opened + len(paths), "each secret read once, ahead of its check"
     assert asked == [len(paths)], "one capabilities request for the configured and the team's paths"
     assert not any("/teams/" in path for path in requested), "the team's endpoint is the program's to ask"
+
+
+def test_the_projects_a_program_planned_for_its_own_settings_are_read_ahead_and_write_checked(
+    bao: OpenBaoServer, root: hvac.Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(invocation_cache, "pulumi_invocation_id", lambda: "100-8000")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    prefix = f"rt-{uuid.uuid4().hex[:8]}"
+    paths = [f"{prefix}/acme-eu/project-{n}" for n in range(12)]
+    for path in paths:
+        root.secrets.kv.v2.create_or_update_secret(path, secret={"dsn": f"dsn-of-{path}"}, mount_point=V2_MOUNT)
+    # What a resource of `parse_settings` settings hands its provider, and what its program planned.
+    connection = {"vault": {"address": bao.address}, "organization": "acme-eu"}
+    add_to_plan(connection, mount=V2_MOUNT, kv_version=2, paths=paths)
+    context = ProviderContext()
+    context.configure({})
+    store = context.kv_store(mount=V2_MOUNT, kv_version=2, connection=connection)
+    opened = store.reads
+    asked: list[int] = []
+    real = store.capabilities
+    monkeypatch.setattr(store, "capabilities", lambda paths: asked.append(len(list(paths))) or real(paths))
+
+    context.start_read_ahead(stack=STACK, mount=V2_MOUNT, kv_version=2, connection=connection)
+    wait_for_reads(store, opened + len(paths))
+    read_ahead = store.reads - opened
+    found = [context.read_secret(store, path) for path in paths]
+    for path in paths:
+        context.require_write_access(
+            store, path, exists=True, stack=STACK, mount=V2_MOUNT, kv_version=2, connection=connection
+        )
+
+    assert [secret.data["dsn"] if secret else None for secret in found] == [f"dsn-of-{path}" for path in paths]
+    assert read_ahead == len(paths)
+    assert store.reads == opened + len(paths), "each secret read once, ahead of its check"
+    assert asked == [len(paths)], "one capabilities request for the planned paths"

@@ -5,12 +5,13 @@ the token may finish the publish (see `KvStore.require_write_access`), so a
 policy that lacks a capability fails the preview instead of half-way through
 `up`. Asked one secret at a time, a first run over 500 projects made 500 such
 requests on the checks' own threads. The first check of a block of the
-projects the stack publishes (those it lists, then its `team`'s) asks for the
-whole block instead, and the other checks of that block use the answer. A
-path outside the plan (a program's own settings) is asked alone, and so is a
-path whose block could not be asked, so a failure surfaces in that check with
-its own message. An answer is at most seconds older than its check; the write
-itself is still refused by Vault if the policy changed in between.
+projects the stack publishes (those it lists, then its `team`'s, or those a
+program planned for its own settings) asks for the whole block instead, and
+the other checks of that block use the answer. A path outside the plan is
+asked alone, and so is a path whose block could not be asked, so a failure
+surfaces in that check with its own message. An answer is at most seconds
+older than its check; the write itself is still refused by Vault if the policy
+changed in between.
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ from sentry_dsn_sync.config import (
 )
 from sentry_dsn_sync.errors import ConfigError, SentryDsnSyncError
 from sentry_dsn_sync.resources import _engine_log as engine_log
-from sentry_dsn_sync.resources.invocation_cache import InvocationCache, pulumi_invocation_id
+from sentry_dsn_sync.resources.invocation_cache import InvocationCache, planned_paths, pulumi_invocation_id
 from sentry_dsn_sync.resources.read_ahead import ReadAhead
 from sentry_dsn_sync.resources._write_access import WriteAccess
 
@@ -205,11 +205,7 @@ class ProviderContext:
     def start_read_ahead(
         self, *, stack: str, mount: str, kv_version: Literal[1, 2], connection: Connection | None = None
     ) -> None:
-        """Begin reading, in the background, the secret of every project this stack publishes in this mount.
-
-        Those of a program's own settings (`connection`) are left to their own
-        checks: the provider does not know their list without the program.
-        """
+        """Begin reading, in the background, the secret of every project planned in this mount (`_planned_paths`)."""
 
         def open_store() -> tuple[KvStore, Iterator[str]]:
             store = self.kv_store(mount=mount, kv_version=kv_version, connection=connection)
@@ -243,13 +239,18 @@ class ProviderContext:
     def _planned_paths(
         self, *, stack: str, mount: str, kv_version: Literal[1, 2], connection: Connection | None
     ) -> Iterator[str]:
-        """The secret paths of every project the stack config publishes in this mount (none for another mount).
+        """The secret paths of every project published in this mount (none for another mount).
 
-        The configured projects' at once; then, for a `team`, those of the team's
+        For a program's own settings (`connection`), the plan its program wrote
+        for this command (see `invocation_cache`). For the stack config, the
+        configured projects' at once; then, for a `team`, those of the team's
         other projects as the organization's project list names them, once
         Sentry has answered. The program asks the team's own endpoint for the
         same list; a project the two lists disagree on is left to its own check.
         """
+        if connection is not None:
+            yield from planned_paths(connection, mount=mount, kv_version=kv_version)
+            return
         settings = self.settings(stack=stack, connection=connection)
         vault = settings.vault
         if (vault.mount, vault.kv_version) != (mount, kv_version):

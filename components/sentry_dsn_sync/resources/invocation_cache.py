@@ -1,15 +1,22 @@
-"""Share one organization read between the preview and the update of a single `pulumi up`.
+"""What the processes of a single `pulumi` command share through files.
 
-`pulumi up` previews, then updates, and the engine starts a fresh provider
-process for each, so the per-process catalog would read the whole organization
-from Sentry twice. Both processes descend from the same `pulumi` CLI process;
-keyed by that process (its pid and start time), the update reuses the preview's
-read. That halves the requests, and it applies exactly the keys the preview
-showed. A later `pulumi up` is another CLI process and reads Sentry afresh.
+* The organization read. `pulumi up` previews, then updates, and the engine
+  starts a fresh provider process for each, so the per-process catalog would
+  read the whole organization from Sentry twice. Both processes descend from
+  the same `pulumi` CLI process; keyed by that process (its pid and start
+  time), the update reuses the preview's read. That halves the requests, and
+  it applies exactly the keys the preview showed. A later `pulumi up` is
+  another CLI process and reads Sentry afresh.
+* The plan of a program's own settings (`Settings.connection`): the secret
+  paths its projects publish, per Vault mount, which the provider cannot learn
+  from the stack config. The program writes them before it registers the
+  projects, so the provider can read their secrets ahead and ask about their
+  write access in blocks, as it does for the stack config's projects.
 
 What is stored is public: project slugs and ids, public keys and public DSNs
-(models drop every secret at parse time). It lives in a directory only this
-user can read, and files older than an hour are swept away.
+(models drop every secret at parse time), secret paths, and the connection's
+non-secret values only inside a hash. It lives in a directory only this user
+can read, and files older than an hour are swept away.
 """
 
 from __future__ import annotations
@@ -19,10 +26,11 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["InvocationCache", "pulumi_invocation_id"]
+__all__ = ["InvocationCache", "add_to_plan", "planned_paths", "pulumi_invocation_id"]
 
 _MAX_AGE_SECONDS = 3600
 _ANCESTORS_TO_SEARCH = 8
@@ -63,12 +71,29 @@ class InvocationCache:
         dsn_forms: tuple[str, ...] = (),
         directory: Path | None = None,
     ) -> InvocationCache | None:
+        # The forms are part of the name: a read kept for other forms lacks URLs this one needs.
+        return cls._named(invocation_id, f"{api_root}\n{organization}\n{','.join(dsn_forms)}", directory)
+
+    @classmethod
+    def for_plan(
+        cls,
+        invocation_id: str | None,
+        *,
+        connection: Mapping[str, Any],
+        mount: str,
+        kv_version: int,
+        directory: Path | None = None,
+    ) -> InvocationCache | None:
+        """The plan of the projects published with `connection` (its values and `organization`) in one mount."""
+        identity = f"plan\n{json.dumps(connection, sort_keys=True)}\n{mount}\n{kv_version}"
+        return cls._named(invocation_id, identity, directory)
+
+    @classmethod
+    def _named(cls, invocation_id: str | None, identity: str, directory: Path | None) -> InvocationCache | None:
         if invocation_id is None:
             return None
         directory = directory or Path(tempfile.gettempdir()) / f"sentry-dsn-sync-{os.getuid()}"
-        # The forms are part of the name: a read kept for other forms lacks URLs this one needs.
-        identity = f"{invocation_id}\n{api_root}\n{organization}\n{','.join(dsn_forms)}"
-        name = hashlib.sha256(identity.encode()).hexdigest()[:32]
+        name = hashlib.sha256(f"{invocation_id}\n{identity}".encode()).hexdigest()[:32]
         return cls(directory / f"{name}.json")
 
     def load(self) -> Any | None:
@@ -105,3 +130,31 @@ class InvocationCache:
                     stale.unlink()
             except OSError:
                 continue
+
+
+def add_to_plan(connection: Mapping[str, Any], *, mount: str, kv_version: int, paths: Iterable[str]) -> None:
+    """Add `paths` to this command's plan of `connection` in `mount` (best effort; see the module).
+
+    Added to, not replaced: two components of one program may share a connection and a mount.
+    """
+    plan = InvocationCache.for_plan(pulumi_invocation_id(), connection=connection, mount=mount, kv_version=kv_version)
+    if plan is None:
+        return
+    planned = _paths_of(plan.load())
+    known = set(planned)
+    for path in paths:
+        if path not in known:
+            known.add(path)
+            planned.append(path)
+    plan.save({"paths": planned})
+
+
+def planned_paths(connection: Mapping[str, Any], *, mount: str, kv_version: int) -> list[str]:
+    """The paths this command's program planned for `connection` in `mount`; none outside a `pulumi` command."""
+    plan = InvocationCache.for_plan(pulumi_invocation_id(), connection=connection, mount=mount, kv_version=kv_version)
+    return _paths_of(plan.load()) if plan is not None else []
+
+
+def _paths_of(document: Any) -> list[str]:
+    paths = document.get("paths") if isinstance(document, dict) else None
+    return [path for path in paths if isinstance(path, str)] if isinstance(paths, list) else []

@@ -5,10 +5,11 @@ hand edit shows in a plain `pulumi preview`. Done on the check's own thread,
 that puts one Vault round trip per project on the engine's path: at 500
 projects it was the largest part of a no-op `up` beyond the engine's own
 cost. So the first such check starts reading the secrets of every project the
-stack configures, in order, on two background threads. That overlaps with the
-organization read from Sentry, and later checks find their secret read.
-A `team`'s projects follow once Sentry's project list names them: the paths
-are taken as they come, so the configured ones are not held back.
+stack configures (or a program planned for its own settings), in order, on two
+background threads. That overlaps with the organization read from Sentry, and
+later checks find their secret read. A `team`'s projects follow once Sentry's
+project list names them: the paths are taken as they come, so the configured
+ones are not held back.
 
 Nothing is read that the checks would not read anyway (nor what a check
 has already read for itself), and each read ahead is used once. A check whose
@@ -21,6 +22,7 @@ show drift: publishing reads again and writes with check-and-set.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Hashable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
     from sentry_dsn_sync.vault import KvStore, StoredSecret
 
 __all__ = ["ReadAhead"]
+
+_log = logging.getLogger(__name__)
 
 # Two: while one waits for Vault's answer, the other parses the previous one.
 _WORKERS = 2
@@ -109,6 +113,7 @@ class ReadAhead:
             executor = self._executor_locked()
             read_by_checks = self._read_by_checks.setdefault(store, set())
         # Taken outside the lock: the paths may wait for Sentry (a team's projects).
+        scheduled = 0
         try:
             for path in paths:
                 with self._lock:
@@ -116,8 +121,10 @@ class ReadAhead:
                         return
                     if path not in batch.reads and path not in read_by_checks:
                         batch.reads[path] = executor.submit(_read, store, path, batch)
+                        scheduled += 1
         except Exception:  # noqa: BLE001 - the paths not scheduled are read by their own checks
             return
+        _log.debug("secrets to read ahead of their checks in mount %s: %d", store.mount, scheduled)
 
     def _executor_locked(self) -> ThreadPoolExecutor:
         if self._executor is None:
