@@ -20,7 +20,7 @@ from sentry_dsn_sync.config import Settings
 from sentry_dsn_sync.errors import ConfigError
 from sentry_dsn_sync.resources import invocation_cache
 from sentry_dsn_sync.resources.invocation_cache import planned_paths
-from sentry_dsn_sync.resources.project_dsn import _connection as provider_connection
+from sentry_dsn_sync.resources.project_dsn import connection_of
 
 ENV = {"SENTRY_AUTH_TOKEN": "unit-token", "VAULT_ADDR": "http://127.0.0.1:8200"}
 
@@ -300,7 +300,7 @@ def test_a_program_with_its_own_settings_plans_its_secrets_where_the_provider_lo
     def check(_: Any) -> None:
         specs = [program_spec(r) for r in mocks.resources if r.typ.endswith(":ProjectDsn")]
         # Each resource's connection as its provider names it, from the inputs the engine hands it.
-        (connection,) = {json.dumps(provider_connection(spec), sort_keys=True) for spec in specs}
+        (connection,) = {json.dumps(connection_of(spec), sort_keys=True) for spec in specs}
         planned = planned_paths(json.loads(connection), mount="apps", kv_version=2)
         assert planned == [spec["vault_path"] for spec in specs] == ["sentry/acme-eu/web", "mobile/ios"]
 

@@ -22,7 +22,7 @@ import pulumi
 from sentry_dsn_sync.config import ProjectSpec, Settings
 from sentry_dsn_sync.errors import ConfigError
 from sentry_dsn_sync.resources.invocation_cache import add_to_plan
-from sentry_dsn_sync.resources.project_dsn import ProjectDsn, ProjectDsnArgs, form_field
+from sentry_dsn_sync.resources.project_dsn import ProjectDsn, ProjectDsnArgs, connection_of, form_field
 
 __all__ = ["SentryDsnSync", "SentryDsnSyncArgs"]
 
@@ -88,11 +88,11 @@ class SentryDsnSync(pulumi.ComponentResource):
         self._project_args = [
             _project_args(settings, spec, stack) for spec in settings.all_projects(_team_project_slugs(args))
         ]
-        if settings.connection is not None:
+        connection = connection_of(self._project_args[0].to_inputs()) if self._project_args else None
+        if connection is not None:
             # The provider knows the stack config's projects; these only from this plan.
             add_to_plan(
-                # Named as the provider names a resource's connection (`project_dsn._connection`).
-                {**settings.connection, "organization": settings.organization},
+                connection,
                 mount=settings.vault.mount,
                 kv_version=settings.vault.kv_version,
                 paths=[project.vault_path for project in self._project_args],

@@ -137,7 +137,7 @@ def add_to_plan(connection: Mapping[str, Any], *, mount: str, kv_version: int, p
 
     Added to, not replaced: two components of one program may share a connection and a mount.
     """
-    plan = InvocationCache.for_plan(pulumi_invocation_id(), connection=connection, mount=mount, kv_version=kv_version)
+    plan = _this_commands_plan(connection, mount=mount, kv_version=kv_version)
     if plan is None:
         return
     planned = _paths_of(plan.load())
@@ -151,8 +151,12 @@ def add_to_plan(connection: Mapping[str, Any], *, mount: str, kv_version: int, p
 
 def planned_paths(connection: Mapping[str, Any], *, mount: str, kv_version: int) -> list[str]:
     """The paths this command's program planned for `connection` in `mount`; none outside a `pulumi` command."""
-    plan = InvocationCache.for_plan(pulumi_invocation_id(), connection=connection, mount=mount, kv_version=kv_version)
+    plan = _this_commands_plan(connection, mount=mount, kv_version=kv_version)
     return _paths_of(plan.load()) if plan is not None else []
+
+
+def _this_commands_plan(connection: Mapping[str, Any], *, mount: str, kv_version: int) -> InvocationCache | None:
+    return InvocationCache.for_plan(pulumi_invocation_id(), connection=connection, mount=mount, kv_version=kv_version)
 
 
 def _paths_of(document: Any) -> list[str]:

@@ -66,6 +66,7 @@ __all__ = [
     "ProjectDsn",
     "ProjectDsnArgs",
     "ProjectDsnProvider",
+    "connection_of",
     "form_field",
     "published_fields",
 ]
@@ -190,7 +191,7 @@ class ProjectDsnProvider(ResourceProvider):
             # either is CPU work (imports, a TLS context) that the other would slow
             # down, and the first check waits for Sentry, not for Vault. Vault's
             # client is then built while Sentry's answers are on their way.
-            connection = _connection(inputs)
+            connection = connection_of(inputs)
             catalog = provider_context.catalog(stack=inputs["stack"], connection=connection)
             if _compares_with_vault(olds, inputs):
                 provider_context.start_read_ahead(
@@ -371,12 +372,15 @@ def _vault_property(exc: VaultError) -> str:
 
 def _store(props: dict[str, Any]) -> KvStore:
     return provider_context.kv_store(
-        mount=props["vault_mount"], kv_version=_kv_version(props), connection=_connection(props)
+        mount=props["vault_mount"], kv_version=_kv_version(props), connection=connection_of(props)
     )
 
 
-def _connection(props: dict[str, Any]) -> dict[str, Any] | None:
-    """Where this resource's Sentry and Vault are: its `connection` input, or None for the stack config's."""
+def connection_of(props: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Where a resource's Sentry and Vault are: its `connection` input, or None for the stack config's.
+
+    The program names its plan for the provider the same way (see `invocation_cache`).
+    """
     connection = props.get(CONNECTION)
     if connection is None:
         return None  # settings from `load_settings`, or state written before connections existed
