@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from bench._pprof import CpuProfile, checkpoint_table, newest_profile, read_cpu_profile
 from bench._procwatch import ProcessWatcher, cpu_seconds_of
 from bench._profile import profiling_venv, summarize
 from bench._vault import AuditLog, audited_dev_server, count_kv_calls
@@ -61,7 +62,7 @@ class Bench:
     admin: SimulatorAdmin | None = None
 
     def run_size(self, n: int, *, profile: bool = False) -> tuple[SizeResult, str | None]:
-        """Every step at N; with `profile`, then a sampled no-op up too (kept out of the timings)."""
+        """Every step at N; with `profile`, then a sampled no-op up and a profiled rotation (kept out of the timings)."""
         plan = size_plan(n, repeat=self.repeat, keys_per_project=self.keys_per_project,
                          checkpointed_max=self.checkpointed_max)
         started = time.perf_counter()
@@ -73,7 +74,7 @@ class Bench:
             if self.latency_ms:
                 admin.inject_fault(latency_ms=self.latency_ms)
             result = self._steps(plan, url, admin)
-            report = self._profile_noop(n, url) if profile else None
+            report = f"{self._profile_noop(n, url)}\n\n{self._profile_rotation(plan, url)}" if profile else None
         finally:
             stop_simulator_process(process)
         return replace(result, run_seconds=time.perf_counter() - started), report
@@ -164,6 +165,45 @@ class Bench:
             sections += ["", f"### The {title}", "", body]
         return "\n".join(sections)
 
+    def _profile_rotation(self, plan: SizePlan, sentry_url: str) -> str:
+        """The engine's CPU profile of one more rotated `up`, tool beside floor, and what its saves cost."""
+        n, rotated = plan.projects, plan.rotated
+        assert self.admin is not None
+        tool = self._tool_project(n, sentry_url, fresh=False)
+        floor = self._floor_project(n, fresh=False)
+        # The projects and resources that changed in the timed rotation change once more.
+        for slug in project_slugs(n)[:rotated]:
+            self.admin.rotate_key(ORG, slug, label="Bench rotation, profiled")
+        floor.set_config(STACK, "revision", 2)
+        out = self.work / "profile"
+        out.mkdir(parents=True, exist_ok=True)
+        self.log(f"N={n}: profiling the engine in an up with {rotated} rotated")
+        profiles: dict[str, CpuProfile] = {}
+        seconds: dict[str, float] = {}
+        for label, project in (("floor", floor), ("tool", tool)):
+            prefix = out / f"engine-rotated-up-{label}-{n}"
+            for old in out.glob(f"{prefix.name}.*"):
+                old.unlink()
+            started = time.perf_counter()
+            project.run("--profiling", str(prefix), "up", "--yes", "--skip-preview", "--stack", STACK)
+            seconds[label] = time.perf_counter() - started
+            found = newest_profile(prefix)
+            if found is None:
+                return f"## Where the engine's CPU goes\n\n`pulumi --profiling` wrote no CPU profile for the {label}."
+            profiles[label] = read_cpu_profile(found)
+        shown = out.relative_to(self.work.parent) if out.is_relative_to(self.work.parent) else out
+        return "\n".join([
+            f"## Where the engine's CPU goes (up with {rotated} rotated, N={n}, the pulumi CLI's own profile)",
+            "",
+            f"After the timed steps, the {rotated} rotated project(s) rotated once more, and as many floor resources "
+            f"changed again, in an `up` run with `pulumi --profiling`: {seconds['tool']:.1f} s for the tool, "
+            f"{seconds['floor']:.1f} s for the floor (the profiler slows both). Each changed step saves the whole "
+            "state twice, as it starts and as it ends; parts of a save are inside it. CPU profiles: "
+            f"`{shown}/engine-rotated-up-*.cpu` (pprof format).",
+            "",
+            checkpoint_table(profiles["tool"], profiles["floor"]),
+        ])
+
     # -- projects ------------------------------------------------------------------
 
     def _project(self, name: str, source: Callable[[Path], Path], extra: dict[str, str]) -> PulumiProject:
@@ -196,10 +236,14 @@ class Bench:
         project.set_config(STACK, "sentry-dsn-sync:vault", {"mount": mount})
         return project
 
-    def _floor_project(self, n: int, *, streamed: bool = False, name: str | None = None) -> PulumiProject:
+    def _floor_project(self, n: int, *, streamed: bool = False, name: str | None = None,
+                       fresh: bool = True) -> PulumiProject:
         name = name or (f"floor-streamed-{n}" if streamed else f"floor-{n}")
-        shutil.rmtree(self.work / name, ignore_errors=True)
         project_dir = self.work / name / "project"
+        if not fresh:
+            return PulumiProject(project_dir=project_dir, backend_dir=self.work / name / "state", bin_dir=self.bin_dir,
+                                 extra_env={MARKER_VAR: f"{name}-profile", "PYTHONPATH": str(project_dir)})
+        shutil.rmtree(self.work / name, ignore_errors=True)
         # Same interpreter as the tool; the floor's provider module is found on PYTHONPATH.
         project = self._project(name, lambda d: _copy_floor(d), {"PYTHONPATH": str(project_dir)})
         project.init_stack(STACK)

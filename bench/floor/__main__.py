@@ -11,7 +11,8 @@ resources to the engine is not mistaken for a cheaper resource.
 
 `floor:changed` (default 0) gives that many resources, the first ones, a
 new input: the floor's counterpart of the tool's rotation step, where as
-many resources change and are updated.
+many resources change and are updated. `floor:revision` (default 1) is that
+input's value, so that raising it changes the same resources once more.
 """
 
 import asyncio
@@ -23,10 +24,11 @@ from floor_provider import Noop
 config = pulumi.Config()
 count = config.require_int("count")
 changed = config.get_int("changed") or 0
+revision = config.get_int("revision") or 1
 
 
 def noop(index: int) -> Noop:
-    return Noop(f"noop-{index:04d}", index, revision=1 if index < changed else None)
+    return Noop(f"noop-{index:04d}", index, revision=revision if index < changed else None)
 
 
 def ids(resources: list[Noop]) -> pulumi.Output[list[str]]:
