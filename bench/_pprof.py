@@ -9,7 +9,7 @@ no Go toolchain.
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,5 +190,5 @@ def checkpoint_table(tool: CpuProfile, floor: CpuProfile) -> str:
 
 def newest_profile(prefix: Path) -> Path | None:
     """The CPU profile that `pulumi --profiling PREFIX` wrote (`PREFIX.<pid>.cpu`)."""
-    found: Sequence[Path] = sorted(prefix.parent.glob(f"{prefix.name}.*.cpu"), key=lambda p: p.stat().st_mtime)
+    found = sorted(prefix.parent.glob(f"{prefix.name}.*.cpu"), key=lambda p: p.stat().st_mtime)
     return found[-1] if found else None

@@ -158,7 +158,7 @@ class Bench:
             _set_virtualenv(tool.project_dir, Path(sys.prefix))
         sections = [f"## Where the time goes (no-op up of the tool, N={n}, sampled)", "",
                     f"The profiled run took {seconds:.1f} s (the sampler slows it). Collapsed stacks: "
-                    f"`{provider_out.relative_to(self.work.parent) if provider_out.is_relative_to(self.work.parent) else provider_out}`"
+                    f"`{self._shown(provider_out)}`"
                     " and the program's beside it."]
         for title, out in (("dynamic provider process", provider_out), ("program process", program_out)):
             body = summarize(out.read_text().splitlines()) if out.exists() else "The sampler wrote nothing."
@@ -191,7 +191,6 @@ class Bench:
             if found is None:
                 return f"## Where the engine's CPU goes\n\n`pulumi --profiling` wrote no CPU profile for the {label}."
             profiles[label] = read_cpu_profile(found)
-        shown = out.relative_to(self.work.parent) if out.is_relative_to(self.work.parent) else out
         return "\n".join([
             f"## Where the engine's CPU goes (up with {rotated} rotated, N={n}, the pulumi CLI's own profile)",
             "",
@@ -199,10 +198,14 @@ class Bench:
             f"changed again, in an `up` run with `pulumi --profiling`: {seconds['tool']:.1f} s for the tool, "
             f"{seconds['floor']:.1f} s for the floor (the profiler slows both). Each changed step saves the whole "
             "state twice, as it starts and as it ends; parts of a save are inside it. CPU profiles: "
-            f"`{shown}/engine-rotated-up-*.cpu` (pprof format).",
+            f"`{self._shown(out)}/engine-rotated-up-*.cpu` (pprof format).",
             "",
             checkpoint_table(profiles["tool"], profiles["floor"]),
         ])
+
+    def _shown(self, path: Path) -> Path:
+        """`path` as the report names it: relative to the benchmark's directory when inside it."""
+        return path.relative_to(self.work.parent) if path.is_relative_to(self.work.parent) else path
 
     # -- projects ------------------------------------------------------------------
 
