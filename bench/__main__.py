@@ -41,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--checkpointed-max", type=int, default=CHECKPOINTED_MAX,
                         help="largest N at which a first up with a checkpoint after every step is measured too "
                              f"(default {CHECKPOINTED_MAX}; 0: never)")
-    parser.add_argument("--no-profile", action="store_true", help="skip the sampled no-op run at the largest N")
+    parser.add_argument("--no-profile", action="store_true", help="skip the profiled and timed runs at the largest N")
     parser.add_argument("--tool-pythonpath", type=Path, default=None,
                         help="a directory holding a patched copy of the sentry_dsn_sync package, put first on the tool's "
                              "PYTHONPATH: measures a candidate change without touching the tree")

@@ -19,6 +19,7 @@ from typing import Any
 from bench._pprof import CpuProfile, checkpoint_table, newest_profile, read_cpu_profile
 from bench._procwatch import ProcessWatcher, cpu_seconds_of
 from bench._profile import profiling_venv, summarize
+from bench._timeline import StepTimeline, clocked_venv, read_timeline, timeline_table
 from bench._vault import AuditLog, audited_dev_server, count_kv_calls
 from bench.plan import CHECKPOINTED_MAX, SizePlan, size_plan
 from bench.report import SizeResult, StepMeasure, state_breakdown
@@ -62,7 +63,8 @@ class Bench:
     admin: SimulatorAdmin | None = None
 
     def run_size(self, n: int, *, profile: bool = False) -> tuple[SizeResult, str | None]:
-        """Every step at N; with `profile`, then a sampled no-op up and a profiled rotation (kept out of the timings)."""
+        """Every step at N; with `profile`, then a sampled no-op up, a profiled rotation and timed calls (all kept
+        out of the timings)."""
         plan = size_plan(n, repeat=self.repeat, keys_per_project=self.keys_per_project,
                          checkpointed_max=self.checkpointed_max)
         started = time.perf_counter()
@@ -74,7 +76,9 @@ class Bench:
             if self.latency_ms:
                 admin.inject_fault(latency_ms=self.latency_ms)
             result = self._steps(plan, url, admin)
-            report = f"{self._profile_noop(n, url)}\n\n{self._profile_rotation(plan, url)}" if profile else None
+            report = "\n\n".join(
+                [self._profile_noop(n, url), self._profile_rotation(plan, url), self._time_calls(plan, url)]
+            ) if profile else None
         finally:
             stop_simulator_process(process)
         return replace(result, run_seconds=time.perf_counter() - started), report
@@ -202,6 +206,57 @@ class Bench:
             "",
             checkpoint_table(profiles["tool"], profiles["floor"]),
         ])
+
+    def _time_calls(self, plan: SizePlan, sentry_url: str) -> str:
+        """A no-op and a first up of each side, split along the engine's path (see `_timeline`)."""
+        n = plan.projects
+        assert self.admin is not None
+        out = self.work / "timeline"
+        out.mkdir(parents=True, exist_ok=True)
+        # The no-op on the stacks the timed steps left (the best floor, as its goal says); the first
+        # up on fresh stacks and a fresh mount, as the timed first runs.
+        runs = {
+            ("no-op up", "noop"): ((self._floor_project(n, streamed=True, fresh=False), None),
+                                   (self._tool_project(n, sentry_url, fresh=False), None)),
+            ("first up", "first"): (
+                (self._floor_project(n, name=f"floor-timeline-{n}"), SKIP),
+                (self._tool_project(n, sentry_url, name=f"tool-timeline-{n}", mount=f"bench-{n}-timeline"), SKIP),
+            ),
+        }
+        self.log(f"N={n}: timing the providers' calls in a no-op and a first up")
+        columns: list[tuple[str, StepTimeline, StepTimeline]] = []
+        sentry_reads: list[str] = []
+        for (step, stem), ((floor, floor_env), (tool, tool_env)) in runs.items():
+            floor_timeline = self._clocked_up(floor, out / f"{stem}-floor-{n}.calls", env=floor_env)
+            self.admin.reset_requests()
+            tool_timeline = self._clocked_up(tool, out / f"{stem}-tool-{n}.calls", env=tool_env)
+            if floor_timeline is None or tool_timeline is None:
+                return "## Along the engine's path\n\nA provider recorded no Check."
+            columns.append((step, tool_timeline, floor_timeline))
+            sentry_reads.append(f"{self.admin.request_span_seconds():.2f} s in the {step}")
+        return "\n".join([
+            f"## Along the engine's path (N={n}, the providers' calls timed)",
+            "",
+            "After the timed steps, one more no-op up of each side (the tool beside the streamed floor) and one more "
+            "first up on fresh stacks (beside the plain floor, with `PULUMI_SKIP_CHECKPOINTS`), each provider "
+            "started through `bench/_call_clock.py`, which records when every call the engine makes to it starts "
+            "and ends. The engine takes one resource's Check before the next, so the tool's read of the "
+            "organization in its first Check holds every resource back: Sentry's first request to its last answer "
+            f"took {' and '.join(sentry_reads)}. Call times: `{self._shown(out)}/*.calls`.",
+            "",
+            timeline_table(columns),
+        ])
+
+    def _clocked_up(self, project: PulumiProject, calls: Path, *, env: Mapping[str, str] | None) -> StepTimeline | None:
+        calls.unlink(missing_ok=True)
+        _set_virtualenv(project.project_dir, clocked_venv(calls.parent, calls_out=calls))
+        started = time.time()
+        try:
+            project.run("up", "--yes", "--skip-preview", "--stack", STACK, env=env)
+        finally:
+            ended = time.time()
+            _set_virtualenv(project.project_dir, Path(sys.prefix))
+        return read_timeline(calls.read_text() if calls.exists() else "", started=started, ended=ended)
 
     def _shown(self, path: Path) -> Path:
         """`path` as the report names it: relative to the benchmark's directory when inside it."""
