@@ -242,14 +242,17 @@ class Bench:
             "of each on fresh stacks (with `PULUMI_SKIP_CHECKPOINTS`), each provider started through "
             "`bench/_call_clock.py`, which records when every call the engine makes to it starts and ends. The "
             "streamed floor's program registers as the tool's does (the plain floor's builds all N resources "
-            "before the first reaches the engine, so its split would not compare). The engine takes one resource's Check before the next, so the tool's read of the "
-            "organization in its first Check holds every resource back: Sentry's first request to its last answer "
-            f"took {' and '.join(sentry_reads)}. Call times: `{self._shown(out)}/*.calls`.",
+            "before the first reaches the engine, so its split would not compare). The engine takes one "
+            "resource's Check before the next, so the tool's read of the organization in its first Check holds "
+            "every resource back: Sentry's first request to its last answer took "
+            f"{' and '.join(sentry_reads)}. Call times: `{self._shown(out)}/*.calls`.",
             "",
             timeline_table(columns),
         ])
 
-    def _clocked_up(self, project: PulumiProject, calls: Path, *, env: Mapping[str, str] | None) -> StepTimeline | None:
+    def _clocked_up(self, project: PulumiProject, calls: Path, *,
+                    env: Mapping[str, str] | None) -> StepTimeline | None:
+        """One `up` with the provider under the call clock (see `_call_clock`), split by `read_timeline`."""
         calls.unlink(missing_ok=True)
         _set_virtualenv(project.project_dir, clocked_venv(calls.parent, calls_out=calls))
         started = time.time()
