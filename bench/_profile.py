@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench.report import markdown_table
 
-__all__ = ["CATEGORIES", "IDLE_LEAVES", "categorize", "profiling_venv", "summarize"]
+__all__ = ["CATEGORIES", "IDLE_LEAVES", "categorize", "profiling_venv", "stand_in_venv", "summarize"]
 
 _WRAPPER = """\
 #!/bin/sh
@@ -77,12 +77,17 @@ def profiling_venv(directory: Path, *, provider_out: Path, program_out: Path) ->
     language host runs the program with it (into `program_out`). Every other
     use of that python runs this interpreter as is.
     """
-    venv = directory / "profiled-venv"
+    return stand_in_venv(directory / "profiled-venv", _WRAPPER.format(
+        python=sys.executable, sampler=Path(__file__).with_name("_sampler.py"), provider_out=provider_out,
+        program_out=program_out))
+
+
+def stand_in_venv(venv: Path, wrapper: str) -> Path:
+    """`venv`, made to look like a virtualenv whose `bin/python` is the shell script `wrapper`."""
     (venv / "bin").mkdir(parents=True, exist_ok=True)
-    wrapper = venv / "bin" / "python"
-    wrapper.write_text(_WRAPPER.format(python=sys.executable, sampler=Path(__file__).with_name("_sampler.py"),
-                                       provider_out=provider_out, program_out=program_out))
-    wrapper.chmod(0o755)
+    python = venv / "bin" / "python"
+    python.write_text(wrapper)
+    python.chmod(0o755)
     return venv
 
 

@@ -6,7 +6,7 @@ splits into: the start (CLI, program and provider), the first `Check`, the
 other resources' calls one after another, and what follows the last call (the
 stack outputs, the final save, the shutdown). `_call_clock.py` records each
 call's start and end; the engine starts the provider through the wrapper
-`clocked_venv` writes, as `_profile.profiling_venv` does for the sampler.
+`clocked_venv` writes, as it does the sampler through `_profile.profiling_venv`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench._profile import stand_in_venv
 from bench.report import markdown_table
 
 __all__ = ["StepTimeline", "clocked_venv", "read_timeline", "timeline_table"]
@@ -35,13 +36,8 @@ def clocked_venv(directory: Path, *, calls_out: Path) -> Path:
     Set as the project's `virtualenv` option, it is what the engine starts the
     provider with; every other use of that python runs this interpreter as is.
     """
-    venv = directory / "clocked-venv"
-    (venv / "bin").mkdir(parents=True, exist_ok=True)
-    wrapper = venv / "bin" / "python"
-    wrapper.write_text(_WRAPPER.format(python=sys.executable, clock=Path(__file__).with_name("_call_clock.py"),
-                                       calls_out=calls_out))
-    wrapper.chmod(0o755)
-    return venv
+    return stand_in_venv(directory / "clocked-venv", _WRAPPER.format(
+        python=sys.executable, clock=Path(__file__).with_name("_call_clock.py"), calls_out=calls_out))
 
 
 @dataclass(frozen=True)
