@@ -151,15 +151,14 @@ class Bench:
         # The engine starts the provider with the python of the `virtualenv` option, the language
         # host the program with PULUMI_PYTHON_CMD: both point at the sampling wrapper.
         fake_venv = profiling_venv(self.work / "profile", provider_out=provider_out, program_out=program_out)
-        _set_virtualenv(tool.project_dir, fake_venv)
         self.log(f"N={n}: profiling a no-op up of the tool")
         started = time.perf_counter()
         try:
-            tool.run("up", "--yes", "--skip-preview", "--stack", STACK,
-                     env={"PULUMI_PYTHON_CMD": str(fake_venv / "bin" / "python")})
+            with _provider_from(tool.project_dir, fake_venv):
+                tool.run("up", "--yes", "--skip-preview", "--stack", STACK,
+                         env={"PULUMI_PYTHON_CMD": str(fake_venv / "bin" / "python")})
         finally:
             seconds = time.perf_counter() - started
-            _set_virtualenv(tool.project_dir, Path(sys.prefix))
         sections = [f"## Where the time goes (no-op up of the tool, N={n}, sampled)", "",
                     f"The profiled run took {seconds:.1f} s (the sampler slows it). Collapsed stacks: "
                     f"`{self._shown(provider_out)}`"
@@ -254,13 +253,10 @@ class Bench:
                     env: Mapping[str, str] | None) -> StepTimeline | None:
         """One `up` with the provider under the call clock (see `_call_clock`), split by `read_timeline`."""
         calls.unlink(missing_ok=True)
-        _set_virtualenv(project.project_dir, clocked_venv(calls.parent, calls_out=calls))
         started = time.time()
-        try:
+        with _provider_from(project.project_dir, clocked_venv(calls.parent, calls_out=calls)):
             project.run("up", "--yes", "--skip-preview", "--stack", STACK, env=env)
-        finally:
-            ended = time.time()
-            _set_virtualenv(project.project_dir, Path(sys.prefix))
+        ended = time.time()
         return read_timeline(calls.read_text() if calls.exists() else "", started=started, ended=ended)
 
     def _shown(self, path: Path) -> Path:
@@ -422,6 +418,16 @@ def _byte_compile(directory: Path) -> None:
 def _git(*args: str) -> str:
     done = subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=False)
     return done.stdout.strip() if done.returncode == 0 else "unknown"
+
+
+@contextmanager
+def _provider_from(project_dir: Path, venv: Path) -> Iterator[None]:
+    """The project's provider started from `venv` (a stand-in) while inside, from this interpreter after."""
+    _set_virtualenv(project_dir, venv)
+    try:
+        yield
+    finally:
+        _set_virtualenv(project_dir, Path(sys.prefix))
 
 
 def _set_virtualenv(project_dir: Path, venv: Path) -> None:
