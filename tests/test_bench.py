@@ -115,7 +115,7 @@ def test_goal_lines_pass_within_the_floor_ratio_and_miss_beyond_it() -> None:
     assert "MISS: N=500 no-op up (best floor) vs floor: 1.12x (goal <= 1.10x)" in missing
     assert "MISS: N=500 Vault writes, noop: 3 (goal 0)" in missing
     assert "MISS: N=500 Sentry requests, first: 13 (goal <= 12)" in missing
-    assert "MISS: N=500 first up vs floor: 1.35x (goal <= 1.30x)" in missing
+    assert "MISS: N=500 first up (best floor) vs floor: 1.35x (goal <= 1.30x)" in missing
     assert "PASS: N=500 up, 5 rotated vs floor: 1.00x (goal <= 1.15x)" in missing
     assert "PASS: N=500 Vault writes, up with 5 rotated: 5 (goal 5, one per rotated project)" in missing
 
@@ -148,6 +148,21 @@ def test_the_goal_is_measured_against_the_faster_of_the_plain_and_the_streamed_f
     text = render_report([result], machine=machine, latency_ms=50, repeat=2)
     assert "| 12.00 | 10.00 | 1.20x | 8.00 | 1.50x |" in text
     assert "| - | - | - | 12.00 | 10.00 | 1.20x |" in text, "no checkpointed first run: dashes, not a failure"
+
+
+def test_the_first_up_is_held_to_the_faster_floor_too() -> None:
+    # The streamed floor hands each resource to the engine at once, as the tool's program does.
+    result = _result(500, noop_tool=1.0, noop_floor=1.0, first_tool=3.0, first_floor=2.5)
+    streamed = SizeResult(**{**result.__dict__, "floor": {**result.floor, "first_streamed": StepMeasure(seconds=2.0)}})
+
+    lines = goal_lines([streamed])
+
+    assert "MISS: N=500 first up (best floor) vs floor: 1.50x (goal <= 1.30x)" in lines
+    assert "INFO: N=500 first up vs the plain floor program: 1.20x, vs the streamed one: 1.50x" in lines
+    assert "PASS: N=500 first up (best floor) vs floor: 1.20x (goal <= 1.30x)" in goal_lines([result])
+    machine = MachineInfo(cpus=2, cpu_model="Test CPU", date="2026-01-01 00:00 UTC", python="3.11.7", pulumi="v3")
+    text = render_report([streamed], machine=machine, latency_ms=50, repeat=2)
+    assert "| 500 | 3.00 | 2.50 | 1.20x | 2.00 | 1.50x | - | - | - |" in text
 
 
 def test_goal_lines_flag_a_figure_that_grows_worse_than_linearly() -> None:
@@ -185,12 +200,12 @@ def test_the_spread_of_repeated_runs_is_reported_beside_the_best() -> None:
     result = _result(500, noop_tool=1.0, noop_floor=1.0)
     result = SizeResult(**{**result.__dict__, "tool": {**result.tool, "noop": StepMeasure(seconds=1.0,
                                                                                          repeats=(1.3, 1.0, 1.1))}})
-    assert "| 500 | - | - | 1.00 to 1.30 (3 runs) | - | - |" in spread_table([result])
+    assert "| 500 | - | - | - | 1.00 to 1.30 (3 runs) | - | - |" in spread_table([result])
     once = SizeResult(**{**result.__dict__, "tool": {**result.tool, "noop": StepMeasure(seconds=1.0, repeats=(1.0,))}})
-    assert "| 500 | - | - | 1.00 to 1.00 (1 run) | - | - |" in spread_table([once])
+    assert "| 500 | - | - | - | 1.00 to 1.00 (1 run) | - | - |" in spread_table([once])
     firsts = SizeResult(**{**result.__dict__, "tool": {**result.tool, "first": StepMeasure(seconds=2.0,
                                                                                           repeats=(2.4, 2.0))}})
-    assert "| 500 | 2.00 to 2.40 (2 runs) | - | 1.00 to 1.30 (3 runs) |" in spread_table([firsts])
+    assert "| 500 | 2.00 to 2.40 (2 runs) | - | - | 1.00 to 1.30 (3 runs) |" in spread_table([firsts])
 
 
 def test_a_cost_that_grows_as_fast_as_the_floors_is_put_down_to_the_engine() -> None:
@@ -349,7 +364,8 @@ def test_the_gap_table_sets_the_sentry_read_beside_the_extra_cpu_of_each_process
     result = SizeResult(**{**result.__dict__,
                            "tool": {**result.tool, "first": run(44.8, 20.0, 25.0, 15.0, 6.0, 6.4),
                                     "noop": run(37.0, 15.0, 23.0, 12.0, 4.0, 6.5)},
-                           "floor": {**result.floor, "first": run(29.8, 6.0, 24.0, 13.0, 0.1, None),
+                           "floor": {**result.floor, "first": run(31.0, 6.5, 25.0, 14.0, 0.1, None),
+                                     "first_streamed": run(29.8, 6.0, 24.0, 13.0, 0.1, None),
                                      "noop": run(37.4, 5.0, 30.0, 12.0, 0.1, None),
                                      "noop_streamed": run(26.3, 5.5, 28.0, 11.0, 0.1, None)}})
 
@@ -357,8 +373,8 @@ def test_the_gap_table_sets_the_sentry_read_beside_the_extra_cpu_of_each_process
 
     lines = table.splitlines()
     assert "all CPU s (on 2 cores)" in lines[0]
-    # The no-op is set against the faster floor, the streamed one here.
+    # Each step is set against the faster floor, the streamed one here.
     assert lines[2:] == [
-        "| 5000 | first up | 15.00 | 6.40 | +14.00 | +1.00 | +2.00 | 6.00 | +22.90 |",
+        "| 5000 | first up (best floor) | 15.00 | 6.40 | +14.00 | +1.00 | +2.00 | 6.00 | +22.90 |",
         "| 5000 | no-op up (best floor) | 10.70 | 6.50 | +9.50 | -5.00 | +1.00 | 4.00 | +9.40 |",
     ]
