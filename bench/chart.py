@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.report import SizeResult
+from bench.report import SizeResult, best_floor
 
 __all__ = ["write_chart"]
 
@@ -22,8 +22,9 @@ def write_chart(results: Sequence[SizeResult], path: Path, *, latency_ms: int) -
         ("tool: first up (skip checkpoints)", [r.tool["first"].seconds for r in results], "tab:blue", "-"),
         ("tool: no-op up", [r.tool["noop"].seconds for r in results], "tab:blue", "--"),
         ("tool: up, 1% rotated", [r.tool["rotated_up"].seconds for r in results], "tab:blue", ":"),
-        ("floor: first up (skip checkpoints)", [r.floor["first"].seconds for r in results], "tab:gray", "-"),
-        ("floor: no-op up", [r.floor["noop"].seconds for r in results], "tab:gray", "--"),
+        # The goals' floor: the faster of the plain and the streamed program.
+        ("faster floor: first up (skip checkpoints)", [_best_seconds(r, "first") for r in results], "tab:gray", "-"),
+        ("faster floor: no-op up", [_best_seconds(r, "noop") for r in results], "tab:gray", "--"),
         ("floor: up, as many changed", [r.floor["rotated_up"].seconds for r in results], "tab:gray", ":"),
     ]
     for label, seconds, color, style in series:
@@ -38,3 +39,9 @@ def write_chart(results: Sequence[SizeResult], path: Path, *, latency_ms: int) -
     figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)
+
+
+def _best_seconds(result: SizeResult, step: str) -> float:
+    best = best_floor(result, step)
+    assert best is not None, f"the floor ran no {step} at N={result.projects}"
+    return best.seconds

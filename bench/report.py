@@ -19,6 +19,7 @@ __all__ = [
     "MachineInfo",
     "SizeResult",
     "StepMeasure",
+    "best_floor",
     "growth_exponent",
     "growth_table",
     "growth_verdict",
