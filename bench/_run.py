@@ -22,7 +22,7 @@ from bench._profile import profiling_venv, summarize
 from bench._timeline import StepTimeline, clocked_venv, read_timeline, timeline_table
 from bench._vault import AuditLog, audited_dev_server, count_kv_calls
 from bench.plan import CHECKPOINTED_MAX, SizePlan, size_plan
-from bench.report import SizeResult, StepMeasure, state_breakdown
+from bench.report import SizeResult, StepMeasure, state_breakdown, streamed
 from devenv.openbao import OpenBaoServer, wait_for_kv_v2
 from devenv.pulumi_cli import REPO_ROOT, PulumiProject, copy_project, toolchain_bin
 from sentry_simulator.testing import SimulatorAdmin, start_simulator_process, stop_simulator_process
@@ -105,7 +105,7 @@ class Bench:
                                                  env=SKIP))
             tool_firsts.append(self._measure(tool, "up", "tool first up", mount=first_mount, env=SKIP))
         floor_steps["first"] = _fastest(floor_firsts)
-        floor_steps["first_streamed"] = _fastest(streamed_firsts)
+        floor_steps[streamed("first")] = _fastest(streamed_firsts)
         tool_steps["first"] = _fastest(tool_firsts)
         if plan.checkpointed_first:
             # Fresh stacks (and a fresh mount, so the tool writes as much as a first run does).
@@ -118,7 +118,7 @@ class Bench:
                 "tool first up, checkpointed", mount=checkpointed_mount)
         floor_steps["noop"] = self._best_of(floor, "up", "floor no-op up", mount=None, runs=plan.noop_repeats)
         tool_steps["noop"] = self._best_of(tool, "up", "tool no-op up", mount=mount, runs=plan.noop_repeats)
-        floor_steps["noop_streamed"] = self._best_of(streamed_floor, "up", "streamed floor no-op up", mount=None,
+        floor_steps[streamed("noop")] = self._best_of(streamed_floor, "up", "streamed floor no-op up", mount=None,
                                                      runs=plan.noop_repeats)
         # 1% of the keys rotate, one new key in each of as many projects; the floor changes as many resources.
         for slug in project_slugs(n)[:plan.rotated]:
@@ -370,11 +370,17 @@ def _fastest(measures: list[StepMeasure]) -> StepMeasure:
     Request counts are the largest any run made: the budget holds for every run, not only the fastest.
     """
     fastest = min(measures, key=lambda m: m.seconds)
-    counts = {
-        name: max((value for m in measures if (value := getattr(m, name)) is not None), default=None)
-        for name in ("sentry_requests", "vault_reads", "vault_writes", "vault_other")
-    }
-    return replace(fastest, **counts, repeats=tuple(m.seconds for m in measures))
+    def largest(name: str) -> int | None:
+        return max((value for m in measures if (value := getattr(m, name)) is not None), default=None)
+
+    return replace(
+        fastest,
+        sentry_requests=largest("sentry_requests"),
+        vault_reads=largest("vault_reads"),
+        vault_writes=largest("vault_writes"),
+        vault_other=largest("vault_other"),
+        repeats=tuple(m.seconds for m in measures),
+    )
 
 
 def _copy_floor(destination: Path) -> Path:

@@ -7,6 +7,8 @@ needs no clean exit (the engine kills providers), and costs little. Usage:
 (`count<TAB>root;...;leaf`), rewritten every half second.
 """
 
+from __future__ import annotations
+
 import collections
 import os
 import re
@@ -14,6 +16,7 @@ import runpy
 import sys
 import threading
 import time
+from types import CodeType, FrameType
 
 INTERVAL = 0.005
 
@@ -23,22 +26,23 @@ _PREFIX = re.compile(r"^.*(?:site-packages/|/lib/python3\.\d+/)")
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + "/"
 
 
-def _frame_name(code):
+def _frame_name(code: CodeType) -> str:
     path = _PREFIX.sub("", code.co_filename)
     if path.startswith(_ROOT):
         path = path[len(_ROOT):]
     return f"{path}:{code.co_name}"
 
 
-def _sample(out, counts):
+def _sample(out: str, counts: collections.Counter[str]) -> None:
     me = threading.get_ident()
     last_dump = time.monotonic()
     while True:
         time.sleep(INTERVAL)
-        for ident, frame in sys._current_frames().items():
+        for ident, top in sys._current_frames().items():
             if ident == me:
                 continue
             stack = []
+            frame: FrameType | None = top
             while frame is not None:
                 stack.append(_frame_name(frame.f_code))
                 frame = frame.f_back
@@ -48,7 +52,7 @@ def _sample(out, counts):
             last_dump = time.monotonic()
 
 
-def _dump(out, counts):
+def _dump(out: str, counts: collections.Counter[str]) -> None:
     tmp = f"{out}.tmp"
     with open(tmp, "w") as handle:
         for stack, count in counts.items():
@@ -56,14 +60,14 @@ def _dump(out, counts):
     os.replace(tmp, out)
 
 
-def main():
+def main() -> None:
     out = sys.argv[1]
     target = sys.argv[2]
     sys.argv = [target, *sys.argv[3:]]
     script = os.path.isfile(target)
     # What `python -m` or `python script` would have put first on the path.
     sys.path.insert(0, os.path.dirname(os.path.abspath(target)) if script else os.getcwd())
-    counts = collections.Counter()
+    counts: collections.Counter[str] = collections.Counter()
     threading.Thread(target=_sample, args=(out, counts), daemon=True, name="bench-sampler").start()
     try:
         if script:

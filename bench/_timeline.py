@@ -12,6 +12,7 @@ call's start and end; the engine starts the provider through the wrapper
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,7 +86,7 @@ def timeline_table(steps: list[tuple[str, StepTimeline, StepTimeline]]) -> str:
     header = ["along the engine's path (s)"]
     for name, _, _ in steps:
         header += [f"{name}: tool", "floor", "tool - floor"]
-    rows = [
+    rows: list[tuple[str, Callable[[StepTimeline], float]]] = [
         ("until the provider's first Check (CLI, program and provider start)", lambda t: t.until_first_check),
         ("the first Check (every other resource waits behind it)", lambda t: t.first_check),
         ("every other resource's calls, one after another", lambda t: t.other_calls),

@@ -30,6 +30,7 @@ __all__ = [
     "spread_table",
     "state_breakdown",
     "state_table",
+    "streamed",
 ]
 
 SKIP_CHECKPOINTS = "PULUMI_SKIP_CHECKPOINTS=true"
@@ -43,6 +44,13 @@ STEP_FLAGS: Mapping[str, str] = {
 }
 # Steps the streamed floor runs too: their goals are held to the faster of the two floors.
 STREAMED_STEPS = ("first", "noop")
+
+
+def streamed(step: str) -> str:
+    """The key of the streamed floor's measure of `step` among a size's floor steps."""
+    return f"{step}_streamed"
+
+
 # The tool's steps that talk to Sentry, each held to the request budget.
 SENTRY_STEPS = ("first", "first_checkpointed", "noop", "preview", "rotated_up")
 NOOP_RATIO_GOAL = 1.10
@@ -273,7 +281,7 @@ def times_table(results: Sequence[SizeResult]) -> str:
         for step in ("first", "first_checkpointed", "noop"):
             row += [_s(t.get(step)), _s(f.get(step)), _ratio_of(t.get(step), f.get(step))]
             if step in STREAMED_STEPS:
-                row += [_s(f.get(f"{step}_streamed")), _ratio_of(t.get(step), f.get(f"{step}_streamed"))]
+                row += [_s(f.get(streamed(step))), _ratio_of(t.get(step), f.get(streamed(step)))]
         for step in ("preview", "rotated_up"):
             row += [_s(t.get(step)), _s(f.get(step)), _ratio_of(t.get(step), f.get(step))]
         rows.append(row)
@@ -296,8 +304,8 @@ def spread(step: StepMeasure | None) -> str:
 
 def spread_table(results: Sequence[SizeResult]) -> str:
     rows = [[r.projects, spread(r.tool.get("first")), spread(r.floor.get("first")),
-             spread(r.floor.get("first_streamed")), spread(r.tool.get("noop")), spread(r.floor.get("noop")),
-             spread(r.floor.get("noop_streamed"))]
+             spread(r.floor.get(streamed("first"))), spread(r.tool.get("noop")), spread(r.floor.get("noop")),
+             spread(r.floor.get(streamed("noop")))]
             for r in results]
     return markdown_table(["N", "first up tool", "first up floor", "first up streamed floor", "no-op up tool",
                            "no-op up floor", "no-op up streamed floor"], rows)
@@ -520,17 +528,17 @@ def _request_goals(r: SizeResult) -> list[str]:
 
 def best_floor(result: SizeResult, step: str) -> StepMeasure | None:
     """What the engine costs at best for `step`: the faster of the two ways of handing it N resources."""
-    measured = [m for m in (result.floor.get(step), result.floor.get(f"{step}_streamed")) if m is not None]
+    measured = [m for m in (result.floor.get(step), result.floor.get(streamed(step))) if m is not None]
     return min(measured, key=lambda m: m.seconds, default=None)
 
 
 def _best_floor_goal(r: SizeResult, step: str, label: str, goal: float) -> list[str]:
     """The goal against the faster floor, and the ratio to each floor beside it when both ran."""
-    tool, plain, streamed = r.tool.get(step), r.floor.get(step), r.floor.get(f"{step}_streamed")
+    tool, plain, streamed_floor = r.tool.get(step), r.floor.get(step), r.floor.get(streamed(step))
     lines = _ratio_goal(f"{label} (best floor)", r.projects, tool, best_floor(r, step), goal)
-    if tool is not None and plain is not None and streamed is not None:
+    if tool is not None and plain is not None and streamed_floor is not None:
         lines.append(f"INFO: N={r.projects} {label} vs the plain floor program: {tool.seconds / plain.seconds:.2f}x, "
-                     f"vs the streamed one: {tool.seconds / streamed.seconds:.2f}x")
+                     f"vs the streamed one: {tool.seconds / streamed_floor.seconds:.2f}x")
     return lines
 
 

@@ -1,4 +1,7 @@
-"""The package, the simulator and the harness type-check under `mypy --strict` (settings in pyproject.toml)."""
+"""The package, the simulator, the harness and the benchmark type-check under `mypy --strict`.
+
+Settings in pyproject.toml.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +10,12 @@ import sys
 
 from devenv.pulumi_cli import REPO_ROOT
 
+PACKAGES = ("sentry_dsn_sync", "sentry_simulator", "devenv", "bench")
+
 
 def test_mypy_strict_finds_no_issue() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "-p", "sentry_dsn_sync", "-p", "sentry_simulator", "-p", "devenv"],
+        [sys.executable, "-m", "mypy", *(f"-p{package}" for package in PACKAGES)],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
