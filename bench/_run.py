@@ -119,7 +119,7 @@ class Bench:
         floor_steps["noop"] = self._best_of(floor, "up", "floor no-op up", mount=None, runs=plan.noop_repeats)
         tool_steps["noop"] = self._best_of(tool, "up", "tool no-op up", mount=mount, runs=plan.noop_repeats)
         floor_steps[streamed("noop")] = self._best_of(streamed_floor, "up", "streamed floor no-op up", mount=None,
-                                                     runs=plan.noop_repeats)
+                                                      runs=plan.noop_repeats)
         # 1% of the keys rotate, one new key in each of as many projects; the floor changes as many resources.
         for slug in project_slugs(n)[:plan.rotated]:
             admin.rotate_key(ORG, slug, label="Bench rotation")
@@ -370,6 +370,7 @@ def _fastest(measures: list[StepMeasure]) -> StepMeasure:
     Request counts are the largest any run made: the budget holds for every run, not only the fastest.
     """
     fastest = min(measures, key=lambda m: m.seconds)
+
     def largest(name: str) -> int | None:
         return max((value for m in measures if (value := getattr(m, name)) is not None), default=None)
 

@@ -44,13 +44,6 @@ STEP_FLAGS: Mapping[str, str] = {
 }
 # Steps the streamed floor runs too: their goals are held to the faster of the two floors.
 STREAMED_STEPS = ("first", "noop")
-
-
-def streamed(step: str) -> str:
-    """The key of the streamed floor's measure of `step` among a size's floor steps."""
-    return f"{step}_streamed"
-
-
 # The tool's steps that talk to Sentry, each held to the request budget.
 SENTRY_STEPS = ("first", "first_checkpointed", "noop", "preview", "rotated_up")
 NOOP_RATIO_GOAL = 1.10
@@ -61,6 +54,11 @@ PROVIDER_RSS_GOAL_MB = 150
 PAGE = 100  # Sentry's largest page: the request budget is one request per page, plus two.
 # Two end points on a shared 2-core machine cannot tell b = 1.1 from 1.
 GROWTH_SLACK = 0.15
+
+
+def streamed(step: str) -> str:
+    """The key of the streamed floor's measure of `step` among a size's floor steps."""
+    return f"{step}_streamed"
 
 
 @dataclass(frozen=True)
