@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 import httpx
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from sentry_dsn_sync.config import (
@@ -19,6 +19,7 @@ from sentry_dsn_sync.config import (
     parse_settings,
     render_vault_path,
 )
+from sentry_dsn_sync.config._parse import named_key
 from sentry_dsn_sync.errors import ConfigError, SentryDsnSyncError, SentryResponseError
 from sentry_dsn_sync.paths import is_slug, path_problem
 from sentry_dsn_sync.sentry._client import parse_link_header
@@ -69,12 +70,15 @@ def test_random_config_parses_or_fails_with_one_line_per_problem_naming_a_key(
 
 @FUZZ
 @given(raw=st.dictionaries(st.text(max_size=30), st.one_of(st.text(max_size=40), st.integers())))
+@example(raw={":": "{"})  # a key with a ':' is named quoted
 def test_raw_pulumi_config_decodes_or_fails_naming_the_key(raw: dict[str, Any]) -> None:
     prefixed = {f"sentry-dsn-sync:{key}": value for key, value in raw.items()}
     try:
         decode_namespace(prefixed)
     except ConfigError as exc:
-        assert re.match(r"[^:]+: not valid JSON", str(exc)), exc
+        # Named as messages name keys: quoted when the key holds a ':' or a space, or is blank.
+        culprits = [named_key(key) for key, value in raw.items() if isinstance(value, str) and value[:1] in ("[", "{")]
+        assert any(str(exc).startswith(f"{name}: not valid JSON (") for name in culprits), exc
 
 
 # -- Link header -------------------------------------------------------------------------------
