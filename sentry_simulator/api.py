@@ -230,15 +230,15 @@ class SentryApi:
     def _list_organization_project_keys(self, call: _Call, args: Sequence[str]) -> Response:
         organization = self._organization(args[0])
         call.require("org")
-        projects = self._requested_projects(call, organization)
+        project_ids = self._requested_project_ids(call, organization)
         team_ref = call.request.param("team")
         team = self._team(organization, team_ref, detail="Team not found") if team_ref else None
         keys = self._state.organization_keys(
-            organization.slug, team=team, status=call.request.param("status"), project_ids={p.id for p in projects}
+            organization.slug, team=team, status=call.request.param("status"), project_ids=project_ids
         )
         return self._keys_page(call, keys, organization)
 
-    def _requested_projects(self, call: _Call, organization: Organization) -> list[Project]:
+    def _requested_project_ids(self, call: _Call, organization: Organization) -> frozenset[int]:
         """Sentry's `get_projects`: no `project` means the projects of the token's own teams,
         `project=-1` every project it has access to, ids exactly those (403 if one is not accessible)."""
         raw = [value for name, value in call.request.query if name == "project"]
@@ -246,14 +246,15 @@ class SentryApi:
             wanted = {int(value) for value in raw}
         except ValueError as exc:
             raise _ApiError(400, "Invalid project parameter. Values must be numbers.") from exc
-        projects = self._state.projects(organization.slug)
         principal = call.principal
-        if not wanted:
-            return [p for p in projects if principal.is_member(p)]
-        if wanted == {-1}:
-            return [p for p in projects if principal.has_access(p)]
-        chosen = [p for p in projects if p.id in wanted and principal.has_access(p)]
-        if {p.id for p in chosen} != wanted:
+        sees = principal.is_member if not wanted else principal.has_access
+        if not wanted or wanted == {-1}:
+            return self._state.until_changed(
+                ("project ids seen", organization.slug, principal, not wanted),
+                lambda: frozenset(p.id for p in self._state.projects(organization.slug) if sees(p)),
+            )
+        chosen = frozenset(p.id for p in self._state.projects(organization.slug) if p.id in wanted and sees(p))
+        if chosen != wanted:
             raise _ApiError(403, NO_PERMISSION)
         return chosen
 
@@ -273,7 +274,7 @@ class SentryApi:
         projects = self._state.projects(organization.slug)
         query = call.request.param("query")
         if query:
-            projects = [p for p in projects if _matches_query(p, query)]
+            projects = tuple(p for p in projects if _matches_query(p, query))
         return self._projects_page(call, projects)
 
     def _list_team_projects(self, call: _Call, args: Sequence[str]) -> Response:

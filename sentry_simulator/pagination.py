@@ -17,6 +17,7 @@ page by its number.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -142,9 +143,16 @@ def paginate_by_id(
     if at.offset < 0:
         raise InvalidPagination("Invalid cursor parameter.")
     # A previous cursor reverses the order, so that the page ends where the last one began.
-    ordered = sorted(rows, key=id_of) if at.is_prev else list(rows)
-    if at.value:
-        ordered = [r for r in ordered if (id_of(r) >= at.value if at.is_prev else id_of(r) <= at.value)]
+    # The cursor's id is found by bisection, as a database index finds it: testing every
+    # row would make a benchmark's hundred pages of keys cost more CPU than its client.
+    def descending(row: T) -> int:
+        return -id_of(row)
+
+    if at.is_prev:
+        ordered = list(rows[: bisect_right(rows, -at.value, key=descending) if at.value else len(rows)])
+        ordered.reverse()
+    else:
+        ordered = list(rows[bisect_left(rows, -at.value, key=descending) if at.value else 0 :])
     # One row more than the page tells whether there is more; a previous cursor also
     # fetches the row it was made from, dropped below when it is still there.
     extra = 2 if at.is_prev and at.value else 1

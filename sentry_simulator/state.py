@@ -1,16 +1,17 @@
 """The live, mutable world the simulator serves, behind one lock.
 
-Request threads only ever get snapshots out of here (frozen records and fresh
-lists), so they can serialize a response after the lock is released while an
-admin call rotates a key on another thread.
+Request threads only ever get snapshots out of here (frozen records, fresh
+lists, and tuples kept until the next change), so they can serialize a response
+after the lock is released while an admin call rotates a key on another thread.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
+from typing import Any, TypeVar
 
 from .traffic import KeyTraffic, TrafficSegment
 from .seed import (
@@ -32,6 +33,9 @@ __all__ = [
     "Team",
     "UnknownResource",
 ]
+
+
+_Answer = TypeVar("_Answer")
 
 
 class UnknownResource(LookupError):
@@ -139,6 +143,8 @@ class SimulatorState:
         self._next_seq = 0
         # Scripted per-key traffic by (organization slug, project slug); see traffic.py.
         self._traffic: dict[tuple[str, str], dict[str, tuple[TrafficSegment, ...]]] = {}
+        # Answers of `until_changed`, dropped at every change to a project or key.
+        self._answers: dict[Hashable, Any] = {}
         self.reset()
 
     @property
@@ -156,6 +162,21 @@ class SimulatorState:
                 self._orgs_by_id[org_seed.id] = org_seed.slug
             self._tokens = {t.token: Principal.from_seed(t) for t in self._seed.tokens}
             self._traffic = {}
+            self._answers = {}
+
+    def until_changed(self, asked: Hashable, compute: Callable[[], _Answer]) -> _Answer:
+        """`compute()`'s answer to `asked`, kept until a project or key changes.
+
+        A benchmark lists thousands of projects and keys a hundred a page; without
+        this each page would gather, filter and sort all of them again, where
+        Sentry's indexes make a page cost the same in a list of any length.
+        The answer is shared between requests, so it must be immutable.
+        """
+        with self._lock:
+            if asked not in self._answers:
+                self._answers[asked] = compute()
+            answer: _Answer = self._answers[asked]
+            return answer
 
     # -- lookups ---------------------------------------------------------------
 
@@ -192,16 +213,19 @@ class SimulatorState:
             slug = _by_id_or_slug(team_ref, org.teams, org.teams_by_id)
             return org.teams[slug] if slug else None
 
-    def projects(self, org_ref: str, *, team: Team | None = None) -> list[Project]:
+    def projects(self, org_ref: str, *, team: Team | None = None) -> tuple[Project, ...]:
         """Active projects in slug order, as Sentry's project lists sort them."""
         with self._lock:
             org = self._org_record(org_ref)
             if org is None:
-                return []
-            slugs = sorted(org.team_projects.get(team.slug, ())) if team else list(org.projects)
-            return [
-                org.projects[s].project for s in slugs if org.projects[s].project.status == "active"
-            ]
+                return ()
+
+            def active_in_slug_order() -> tuple[Project, ...]:
+                slugs = sorted(org.team_projects.get(team.slug, ())) if team else list(org.projects)
+                return tuple(org.projects[s].project for s in slugs if org.projects[s].project.status == "active")
+
+            return self.until_changed(("projects", org.organization.slug, team.slug if team else None),
+                                      active_in_slug_order)
 
     def project_keys(self, org_ref: str, project_ref: str, *, status: str | None = None) -> list[Key]:
         with self._lock:
@@ -220,22 +244,28 @@ class SimulatorState:
         *,
         team: Team | None = None,
         status: str | None = None,
-        project_ids: set[int] | None = None,
-    ) -> list[Key]:
+        project_ids: frozenset[int] | None = None,
+    ) -> tuple[Key, ...]:
         """`project_ids`: only the keys of these projects (the ones the token may see)."""
         with self._lock:
             org = self._org_record(org_ref)
             if org is None:
-                return []
-            slugs = org.team_projects.get(team.slug, ()) if team else tuple(org.projects)
-            keys = [
-                key
-                for slug in slugs
-                if org.projects[slug].project.status == "active"
-                and (project_ids is None or org.projects[slug].project.id in project_ids)
-                for key in org.projects[slug].keys
-            ]
-        return _newest_first(_with_status(keys, status))
+                return ()
+
+            def newest_first() -> tuple[Key, ...]:
+                slugs = org.team_projects.get(team.slug, ()) if team else tuple(org.projects)
+                keys = [
+                    key
+                    for slug in slugs
+                    if org.projects[slug].project.status == "active"
+                    and (project_ids is None or org.projects[slug].project.id in project_ids)
+                    for key in org.projects[slug].keys
+                ]
+                return tuple(_newest_first(_with_status(keys, status)))
+
+            return self.until_changed(
+                ("keys", org.organization.slug, team.slug if team else None, status, project_ids), newest_first
+            )
 
     def last_key_change(self, org_ref: str, project_ref: str) -> datetime | None:
         """When the project's newest key appeared: a "silent" project stops sending then."""
@@ -323,6 +353,7 @@ class SimulatorState:
                 seq=self._take_seq(),
             )
             record.keys.append(key)
+            self._answers.clear()
             return key
 
     def set_key_active(self, org_ref: str, project_ref: str, key_id: str, *, active: bool) -> Key:
@@ -334,6 +365,7 @@ class SimulatorState:
                 if key.id == key_id:
                     updated = replace(key, is_active=active)
                     record.keys[i] = updated
+                    self._answers.clear()
                     return updated
             raise UnknownResource(f"no key {key_id!r} in project {project_ref!r}")
 
@@ -358,6 +390,7 @@ class SimulatorState:
             }
             org.redirects.pop(new_slug, None)
             org.redirects[old] = record.project.id
+            self._answers.clear()
             return record.project
 
     # -- internals -------------------------------------------------------------

@@ -62,6 +62,26 @@ def test_deactivating_and_reactivating_a_key_changes_its_status(simulator: Runni
     assert len(_keys(simulator, "projects/acme/web/keys/?status=active")) == 2
 
 
+def test_every_change_shows_in_the_next_list_though_the_same_list_was_just_read(simulator: RunningSimulator) -> None:
+    active_keys = "organizations/acme/project-keys/?status=active&project=-1"
+    projects = "organizations/acme/projects/"
+    seeded = _keys(simulator, active_keys)
+    _keys(simulator, projects)
+
+    created = simulator.admin.rotate_key("acme", "web", "Next")
+    assert [k["id"] for k in _keys(simulator, active_keys)] == [created["id"], *(k["id"] for k in seeded)]
+
+    simulator.admin.set_key_active("acme", "web", str(created["id"]), False)
+    assert _keys(simulator, active_keys) == seeded
+
+    simulator.admin.rename_project("acme", "web", "web-app")
+    assert "web-app" in {p["slug"] for p in _keys(simulator, projects)}
+
+    simulator.admin.reset()
+    assert "web" in {p["slug"] for p in _keys(simulator, projects)}
+    assert _keys(simulator, active_keys) == seeded
+
+
 def test_admin_accepts_organization_and_project_ids(simulator: RunningSimulator) -> None:
     created = simulator.admin.rotate_key("4508000000000001", "4508000000000103", "By id")
     assert created["projectId"] == 4508000000000103
