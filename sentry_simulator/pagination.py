@@ -143,8 +143,8 @@ def paginate_by_id(
     if at.offset < 0:
         raise InvalidPagination("Invalid cursor parameter.")
     # A previous cursor reverses the order, so that the page ends where the last one began.
-    # The cursor's id is found by bisection, as a database index finds it: testing every
-    # row would make a benchmark's hundred pages of keys cost more CPU than its client.
+    # The cursor's id is found by bisection, as a database index finds it, not by
+    # testing every row: a benchmark reads a list of 10000 keys a hundred at a time.
     def descending(row: T) -> int:
         return -id_of(row)
 
