@@ -94,7 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     let_pulumi_stop_its_plugins()
     sizes = [10, 20] if args.quick else args.sizes
     profile = not (args.quick or args.no_profile)
-    args.work.mkdir(parents=True, exist_ok=True)
+    # Made first: a missing directory would otherwise fail the run only once it is over.
+    for directory in {args.work, args.output.parent, args.chart.parent}:
+        directory.mkdir(parents=True, exist_ok=True)
     if args.tool_pythonpath is None:
         tool_pythonpath, code = snapshot_components(args.work)
     else:
