@@ -34,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="sizes 10,20 and no profile: a smoke run")
     parser.add_argument("--latency-ms", type=int, default=50,
                         help="latency the simulator adds to every Sentry request, standing for a real network")
+    parser.add_argument("--vault-latency-ms", type=int, default=0,
+                        help="round trip added to every request of the tool to Vault, through a relay (default 0: "
+                             "the local OpenBao answers at once)")
     parser.add_argument("--repeat", type=int, default=4,
                         help=f"no-op runs per size, the fastest counts (at most {LARGE_NOOP_REPEATS} from N={LARGE})")
     parser.add_argument("--keys-per-project", type=int, default=None,
@@ -105,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     profile_report = None
     with bench_environment(args.work, keys_per_project=args.keys_per_project, latency_ms=args.latency_ms,
                            repeat=args.repeat, log=_log, tool_pythonpath=tool_pythonpath,
-                           checkpointed_max=args.checkpointed_max) as bench:
+                           checkpointed_max=args.checkpointed_max, vault_latency_ms=args.vault_latency_ms) as bench:
         version = subprocess.run([str(bench.bin_dir / "pulumi"), "version"], capture_output=True,
                                  text=True, check=True).stdout.strip()
         machine = machine_info(version, code)
@@ -116,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             profile_report = report or profile_report
             _log(times_table(results))
     text = render_report(results, machine=machine, latency_ms=args.latency_ms, repeat=args.repeat,
-                         profile=profile_report)
+                         vault_latency_ms=args.vault_latency_ms, profile=profile_report)
     print(text)
     args.output.write_text(text)
     write_chart(results, args.chart, latency_ms=args.latency_ms)

@@ -11,11 +11,13 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from bench._latency_proxy import delayed_relay
 from bench._pprof import CpuProfile, checkpoint_table, newest_profile, read_cpu_profile
 from bench._procwatch import ProcessWatcher, cpu_seconds_of
 from bench._profile import profiling_venv, summarize
@@ -61,6 +63,9 @@ class Bench:
     checkpointed_max: int = CHECKPOINTED_MAX
     # The simulator of the size being measured.
     admin: SimulatorAdmin | None = None
+    # Where the tool reaches Vault: a relay that adds a network's round trip (`--vault-latency-ms`), or None
+    # for the OpenBao server itself.
+    vault_relay: str | None = None
 
     def run_size(self, n: int, *, profile: bool = False) -> tuple[SizeResult, str | None]:
         """Every step at N; with `profile`, then a sampled no-op up, a profiled rotation and timed calls (all kept
@@ -289,7 +294,7 @@ class Bench:
         name = name or f"tool-{n}"
         mount = mount or f"bench-{n}"
         env = {"SENTRY_URL": sentry_url, "SENTRY_AUTH_TOKEN": TOKEN,
-               "VAULT_ADDR": self.vault.address, "VAULT_TOKEN": self.vault.root_token}
+               "VAULT_ADDR": self.vault_relay or self.vault.address, "VAULT_TOKEN": self.vault.root_token}
         if self.tool_pythonpath is not None:
             # PYTHONPATH is searched before the editable install's finder, in the program and the provider.
             env["PYTHONPATH"] = str(self.tool_pythonpath)
@@ -471,10 +476,15 @@ def _provider_bytes(state: dict[str, Any], type_suffix: str) -> int:
 @contextmanager
 def bench_environment(
     work: Path, *, keys_per_project: int | None, latency_ms: int, repeat: int, log: Callable[[str], None],
-    tool_pythonpath: Path | None = None, checkpointed_max: int = CHECKPOINTED_MAX,
+    tool_pythonpath: Path | None = None, checkpointed_max: int = CHECKPOINTED_MAX, vault_latency_ms: int = 0,
 ) -> Iterator[Bench]:
-    """An audited OpenBao dev server for the whole run, stopped on exit."""
-    with audited_dev_server() as (vault, audit):
+    """An audited OpenBao dev server for the whole run (behind a relay adding `vault_latency_ms` to each round trip,
+    when that is set), stopped on exit."""
+    with audited_dev_server() as (vault, audit), ExitStack() as relay:
+        address = urlsplit(vault.address)
+        vault_relay = relay.enter_context(
+            delayed_relay(address.hostname or "127.0.0.1", address.port or 8200, round_trip_ms=vault_latency_ms)
+        ) if vault_latency_ms else None
         yield Bench(work=work, vault=vault, audit=audit, bin_dir=toolchain_bin(), keys_per_project=keys_per_project,
                     latency_ms=latency_ms, repeat=repeat, log=log, tool_pythonpath=tool_pythonpath,
-                    checkpointed_max=checkpointed_max)
+                    checkpointed_max=checkpointed_max, vault_relay=vault_relay)

@@ -588,6 +588,7 @@ def render_report(
     machine: MachineInfo,
     latency_ms: int,
     repeat: int,
+    vault_latency_ms: int = 0,
     profile: str | None = None,
 ) -> str:
     """The whole RESULTS.md: machine, method, goals, the tables, growth, profile."""
@@ -599,6 +600,9 @@ def render_report(
         f"- python {machine.python}, pulumi {machine.pulumi}",
         f"- Sentry simulator latency per request: {latency_ms} ms; no-op runs: best of {repeat} "
         f"(fewer at the large sizes, see bench/README.md); first runs: best of {min(repeat, FIRST_REPEATS)}",
+        "- Vault: a local OpenBao dev server with a file audit device; "
+        + (f"{vault_latency_ms} ms added to each of the tool's round trips to it (`--vault-latency-ms`)"
+           if vault_latency_ms else "no latency added (`--vault-latency-ms 0`)"),
         "- commands (tool and floor alike):",
         *[f"  - {step}: `{cmd}`" for step, cmd in STEP_FLAGS.items()],
         *[f"- {note}" for note in machine.notes],

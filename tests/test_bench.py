@@ -9,10 +9,15 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import requests
 
+from bench._latency_proxy import delayed_relay
 from bench._procwatch import cpu_seconds_of, role_of
 from bench._run import _fastest
 from bench._profile import IMPORTS, categorize, summarize
@@ -378,3 +383,45 @@ def test_the_gap_table_sets_the_sentry_read_beside_the_extra_cpu_of_each_process
         "| 5000 | first up (best floor) | 15.00 | 6.40 | +14.00 | +1.00 | +2.00 | 6.00 | +22.90 |",
         "| 5000 | no-op up (best floor) | 10.70 | 6.50 | +9.50 | -5.00 | +1.00 | 4.00 | +9.40 |",
     ]
+
+
+def test_the_report_says_what_round_trip_the_tools_vault_requests_were_given() -> None:
+    machine = MachineInfo(cpus=2, cpu_model="Test CPU", date="2026-01-01 00:00 UTC", python="3.11.7", pulumi="v3")
+    result = _result(50, noop_tool=1.0, noop_floor=1.0)
+
+    assert "no latency added (`--vault-latency-ms 0`)" in render_report([result], machine=machine, latency_ms=50,
+                                                                        repeat=2)
+    text = render_report([result], machine=machine, latency_ms=50, repeat=2, vault_latency_ms=20)
+    assert "20 ms added to each of the tool's round trips to it (`--vault-latency-ms`)" in text
+
+
+def test_the_vault_latency_relay_passes_every_byte_and_adds_its_round_trip() -> None:
+    # A real HTTP server behind the relay: a large body must arrive whole, in both directions.
+    body = os.urandom(300_000)
+
+    class Echo(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received = self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(received)))
+            self.end_headers()
+            self.wfile.write(received)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with delayed_relay("127.0.0.1", server.server_address[1], round_trip_ms=200) as address, \
+                requests.Session() as session:
+            started = time.monotonic()
+            answer = session.post(f"{address}/v1/echo", data=body, timeout=10)
+            elapsed = time.monotonic() - started
+            again = session.post(f"{address}/v1/echo", data=b"small", timeout=10)
+    finally:
+        server.shutdown()
+
+    assert answer.content == body
+    assert again.content == b"small", "a kept-alive connection goes on through the relay"
+    assert elapsed >= 0.2, "the request waited half the round trip each way"
