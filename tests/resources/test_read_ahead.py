@@ -9,7 +9,7 @@ from types import MappingProxyType
 import pytest
 
 from sentry_dsn_sync.errors import VaultPermissionError
-from sentry_dsn_sync.resources.read_ahead import ReadAhead
+from sentry_dsn_sync.resources.read_ahead import THREADS, ReadAhead
 from sentry_dsn_sync.vault import StoredSecret
 
 WAIT = 5.0
@@ -125,7 +125,7 @@ def test_a_read_still_queued_is_cancelled_and_done_by_the_check_itself() -> None
     # Both background threads block on p0 and p1, so p2.. wait in the queue.
     store = GatedStore({f"p{i}": f"dsn-{i}" for i in range(6)}, gated={"p0", "p1"})
     store.gate.clear()
-    read_ahead = ReadAhead()
+    read_ahead = ReadAhead(threads=2)
     started(read_ahead, store, [f"p{i}" for i in range(6)])
     assert store.blocked.acquire(timeout=WAIT) and store.blocked.acquire(timeout=WAIT)
 
@@ -139,11 +139,30 @@ def test_a_read_still_queued_is_cancelled_and_done_by_the_check_itself() -> None
     assert store.sent.count("p5") == 1, "and the queued read was not sent"
 
 
+def test_reads_ahead_wait_for_a_slow_vault_several_at_once() -> None:
+    # A Vault a network away: each read waits a round trip, and the engine checks a resource every few
+    # milliseconds, so one read at a time would fall behind the checks.
+    paths = [f"p{i}" for i in range(2 * THREADS)]
+    store = GatedStore({path: f"dsn-{path}" for path in paths}, gated=paths)
+    store.gate.clear()
+    read_ahead = ReadAhead()
+
+    started(read_ahead, store, paths)
+    in_flight = sum(store.blocked.acquire(timeout=WAIT) for _ in range(THREADS))
+    more = store.blocked.acquire(timeout=0.2)
+    store.gate.set()
+    assert store.all_sent.wait(WAIT)
+
+    assert THREADS >= 8
+    assert in_flight == THREADS, "as many reads wait at once as there are threads"
+    assert not more, "and no more than that"
+
+
 def test_the_first_failure_stops_the_read_ahead_and_each_check_reports_its_own_error() -> None:
     paths = [f"p{i}" for i in range(10)]
     store = GatedStore({path: f"dsn-{path}" for path in paths}, denied=paths)
     store.expected = 1
-    read_ahead = ReadAhead()
+    read_ahead = ReadAhead(threads=2)
 
     started(read_ahead, store, paths)
     assert store.all_sent.wait(WAIT)

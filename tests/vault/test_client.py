@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 import sentry_dsn_sync.vault.client as vault_client
 from sentry_dsn_sync.config import AppRoleAuth, JwtAuth, KubernetesAuth, Secret, TokenAuth, UserpassAuth
 from sentry_dsn_sync.errors import VaultAuthError, VaultError
+from sentry_dsn_sync.resources.read_ahead import THREADS as READ_AHEAD_THREADS
 from sentry_dsn_sync.vault import KvStore, client_identity, connect
 from devenv.openbao import OpenBaoServer
 from tests.vault.vault_helpers import V2_MOUNT, MakeSettings
@@ -362,3 +365,25 @@ def test_a_vault_retry_after_is_capped_so_a_run_never_waits_hours(make_settings:
     retry = session.get_adapter("https://vault.example.com/").max_retries
     assert retry.parse_retry_after("21600") == vault_client.RETRY_AFTER_MAX == 30
     assert retry.parse_retry_after("2") == 2
+
+
+def test_reads_ahead_and_the_provider_hosts_calls_at_once_keep_their_connections_open(
+    bao: OpenBaoServer, make_settings: MakeSettings, path: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Eight reads ahead and the four calls Pulumi's dynamic provider host takes at a time share one client.
+    client = connect(make_settings(), env={"VAULT_TOKEN": bao.root_token})
+    store = KvStore(client, mount=V2_MOUNT, kv_version=2)
+    store.publish(path, FIELDS)
+    at_once = READ_AHEAD_THREADS + 4
+
+    def read_repeatedly() -> None:
+        for _ in range(25):
+            assert store.peek(path) is not None
+
+    with caplog.at_level(logging.WARNING, logger="urllib3"), ThreadPoolExecutor(at_once) as pool:
+        for future in [pool.submit(read_repeatedly) for _ in range(at_once)]:
+            future.result()
+
+    connections = client.session.get_adapter(bao.address).poolmanager.connection_from_url(bao.address)
+    assert connections.num_connections <= at_once, "no connection closed for want of room and opened again"
+    assert "Connection pool is full" not in caplog.text

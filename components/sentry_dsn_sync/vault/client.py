@@ -41,6 +41,8 @@ _RETRY_STATUSES = (429, 500, 502, 504)
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "LIST", "OPTIONS"})
 # urllib3 would honour a Retry-After of up to six hours; a run waits for Vault at most this long per retry.
 RETRY_AFTER_MAX = 30
+# Connections kept open to Vault (requests keeps ten): see `_TlsAdapter.__init__`.
+_POOL_SIZE = 16
 
 
 # A wait at least this long is announced (INFO), so that a pause never looks like a hang.
@@ -155,7 +157,10 @@ class _TlsAdapter(HTTPAdapter):
     def __init__(self, *, ca_data: str | None, server_name: str | None, max_retries: Retry) -> None:
         self._ca_data = ca_data
         self._server_name = server_name
-        super().__init__(max_retries=max_retries)
+        # One session serves the provider's reads ahead (eight at once) and the four calls Pulumi's
+        # dynamic provider host takes at a time: in a pool of ten, a connection beyond that would
+        # be closed after its request and opened again for the next.
+        super().__init__(max_retries=max_retries, pool_maxsize=_POOL_SIZE)
 
     def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
         if self._ca_data is not None:
