@@ -24,7 +24,7 @@ from bench._profile import profiling_venv, summarize
 from bench._timeline import StepTimeline, clocked_venv, read_timeline, timeline_table
 from bench._vault import AuditLog, audited_dev_server, count_kv_calls
 from bench.plan import CHECKPOINTED_MAX, SizePlan, size_plan
-from bench.report import SizeResult, StepMeasure, state_breakdown, streamed
+from bench.report import SizeResult, StepMeasure, padded, state_breakdown, streamed
 from devenv.openbao import OpenBaoServer, wait_for_kv_v2
 from devenv.pulumi_cli import REPO_ROOT, PulumiProject, copy_project, toolchain_bin
 from sentry_simulator.testing import SimulatorAdmin, start_simulator_process, stop_simulator_process
@@ -112,6 +112,11 @@ class Bench:
         floor_steps["first"] = _fastest(floor_firsts)
         floor_steps[streamed("first")] = _fastest(streamed_firsts)
         tool_steps["first"] = _fastest(tool_firsts)
+        # A floor whose resources carry as many bytes of state as the tool's projects: the engine then
+        # saves as much for it as for the tool, so its rotation sets apart what those bytes cost.
+        extra = (_state_bytes(tool.export_state(STACK)) - _state_bytes(floor.export_state(STACK))) // n
+        padded_floor = self._floor_project(n, name=f"floor-padded-{n}", padding=extra)
+        self._measure(padded_floor, "up", "floor with the tool's bytes, first up", mount=None, env=SKIP)
         if plan.checkpointed_first:
             # Fresh stacks (and a fresh mount, so the tool writes as much as a first run does).
             checkpointed_mount = f"bench-{n}-checkpointed"
@@ -137,11 +142,14 @@ class Bench:
         for slug in project_slugs(n)[:plan.rotated]:
             admin.rotate_key(ORG, slug, label="Bench rotation")
         floor.set_config(STACK, "changed", plan.rotated)
+        padded_floor.set_config(STACK, "changed", plan.rotated)
         label = f"({plan.rotated} rotated)"
         floor_steps["preview"] = self._measure(floor, "preview", f"floor preview {label}", mount=None)
         tool_steps["preview"] = self._measure(tool, "preview", f"tool preview {label}", mount=mount)
         floor_steps["rotated_up"] = self._measure(floor, "up", f"floor up {label}", mount=None)
         tool_steps["rotated_up"] = self._measure(tool, "up", f"tool up {label}", mount=mount)
+        floor_steps[padded("rotated_up")] = self._measure(padded_floor, "up", f"floor with the tool's bytes up {label}",
+                                                          mount=None)
         tool_state = tool.export_state(STACK)
         floor_state = floor.export_state(STACK)
         return SizeResult(
@@ -156,6 +164,7 @@ class Bench:
             floor_provider_bytes=_provider_bytes(floor_state, "Noop"),
             tool_state_parts=state_breakdown(tool_state, custom_type_suffix="ProjectDsn"),
             floor_state_parts=state_breakdown(floor_state, custom_type_suffix="Noop"),
+            padded_floor_state_bytes=_state_bytes(padded_floor.export_state(STACK)),
         )
 
     def _profile_noop(self, n: int, sentry_url: str) -> str:
@@ -312,7 +321,7 @@ class Bench:
         return project
 
     def _floor_project(self, n: int, *, streamed: bool = False, name: str | None = None,
-                       fresh: bool = True) -> PulumiProject:
+                       fresh: bool = True, padding: int = 0) -> PulumiProject:
         name = name or (f"floor-streamed-{n}" if streamed else f"floor-{n}")
         project_dir = self.work / name / "project"
         if not fresh:
@@ -325,6 +334,8 @@ class Bench:
         project.set_config(STACK, "count", n)
         if streamed:
             project.set_config(STACK, "streamed", "true")
+        if padding > 0:
+            project.set_config(STACK, "padding", padding)
         return project
 
     # -- measuring -----------------------------------------------------------------

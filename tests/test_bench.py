@@ -22,6 +22,7 @@ from bench._procwatch import cpu_seconds_of, role_of
 from bench._run import _fastest
 from bench._profile import IMPORTS, categorize, summarize
 from bench._vault import count_kv_calls
+from bench.floor.floor_provider import padding_fields
 from bench.plan import keys_per_project_for, rotation_count, size_plan
 from bench.report import (
     MachineInfo,
@@ -168,6 +169,39 @@ def test_the_first_up_is_held_to_the_faster_floor_too() -> None:
     machine = MachineInfo(cpus=2, cpu_model="Test CPU", date="2026-01-01 00:00 UTC", python="3.11.7", pulumi="v3")
     text = render_report([streamed], machine=machine, latency_ms=50, repeat=2)
     assert "| 500 | 3.00 | 2.50 | 1.20x | 2.00 | 1.50x | - | - | - |" in text
+
+
+def test_the_rotation_is_set_beside_a_floor_that_carries_the_tools_state_bytes_without_moving_its_goal() -> None:
+    result = _result(500, noop_tool=1.0, noop_floor=1.0)
+    plain_up = StepMeasure(seconds=10.0)
+    padded_up = StepMeasure(seconds=14.0)
+    tool_up = StepMeasure(seconds=15.0, vault_writes=5)
+    padded = SizeResult(**{**result.__dict__, "tool": {**result.tool, "rotated_up": tool_up},
+                           "floor": {**result.floor, "rotated_up": plain_up, "rotated_up_padded": padded_up},
+                           "padded_floor_state_bytes": 2990 * 500})
+
+    lines = goal_lines([padded])
+
+    assert "MISS: N=500 up, 5 rotated vs floor: 1.50x (goal <= 1.15x)" in lines, "the goal stays the plain floor's"
+    assert ("INFO: N=500 up, 5 rotated vs a floor that carries the tool's state bytes (2990 B per resource): 1.07x; "
+            "that floor vs the plain floor: 1.40x") in lines
+    assert not any("tool's state bytes" in line for line in goal_lines([result])), "not run: no line"
+    machine = MachineInfo(cpus=2, cpu_model="Test CPU", date="2026-01-01 00:00 UTC", python="3.11.7", pulumi="v3")
+    text = render_report([padded], machine=machine, latency_ms=50, repeat=2)
+    assert "| 15.00 | 10.00 | 1.50x | 14.00 | 1.07x |" in text
+    assert "| 500 | 3000 | 2000 | 1000 | 3024 | 102 | 70 | 2990 |" in text
+    assert "| 500 | 3000 | 2000 | 1000 | 3024 | 102 | 70 | - |" in render_report(
+        [result], machine=machine, latency_ms=50, repeat=2)
+
+
+def test_the_padded_floor_adds_the_bytes_it_is_asked_for_to_each_resource() -> None:
+    fields = padding_fields(934)
+
+    assert len(fields) == 12
+    # As the state stores them: as `"padNN":"<value>",` in the inputs and in the outputs.
+    stored = sum(2 * len(f'"{key}":"{value}",') for key, value in fields.items())
+    assert 934 - 2 * 12 < stored <= 934
+    assert padding_fields(0) == {}
 
 
 def test_goal_lines_flag_a_figure_that_grows_worse_than_linearly() -> None:

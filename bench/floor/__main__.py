@@ -13,6 +13,12 @@ resources to the engine is not mistaken for a cheaper resource.
 new input: the floor's counterpart of the tool's rotation step, where as
 many resources change and are updated. `floor:revision` (default 1) is that
 input's value, so that raising it changes the same resources once more.
+
+`floor:padding` (default 0) adds about that many bytes to each resource's
+state, in twelve more string inputs that the program sends as one object and
+the provider's check spreads out, as the tool's do (see `padding_fields`): a
+floor whose state is as large as the tool's, so that what the engine spends
+on the size of the state is measured apart from what the tool's calls cost.
 """
 
 import asyncio
@@ -25,10 +31,11 @@ config = pulumi.Config()
 count = config.require_int("count")
 changed = config.get_int("changed") or 0
 revision = config.get_int("revision") or 1
+padding = config.get_int("padding") or 0
 
 
 def noop(index: int) -> Noop:
-    return Noop(f"noop-{index:04d}", index, revision=revision if index < changed else None)
+    return Noop(f"noop-{index:04d}", index, revision=revision if index < changed else None, padding=padding)
 
 
 def ids(resources: list[Noop]) -> pulumi.Output[list[str]]:

@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, Resource, ResourceProvider, UpdateResult
+from pulumi.dynamic import CheckResult, CreateResult, Resource, ResourceProvider, UpdateResult
 
-__all__ = ["Noop", "NoopProvider"]
+__all__ = ["Noop", "NoopProvider", "PaddedNoopProvider", "padding_fields"]
+
+PADDING_FIELDS = 12
 
 
 class NoopProvider(ResourceProvider):
@@ -27,11 +29,39 @@ class NoopProvider(ResourceProvider):
         return UpdateResult(outs=news)
 
 
+class PaddedNoopProvider(NoopProvider):
+    """The floor whose resources are as large as the tool's: as the tool's provider does, its
+    check spreads the one object input the program sends (`spec`) into inputs of their own."""
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        spread = {key: value for key, value in news.items() if key != "spec"}
+        return CheckResult(inputs={**spread, **news.get("spec", {})}, failures=[])
+
+
 class Noop(Resource, module="bench-floor", name="Noop"):
     index: pulumi.Output[int]
 
-    def __init__(self, name: str, index: int, *, revision: int | None = None,
+    def __init__(self, name: str, index: int, *, revision: int | None = None, padding: int = 0,
                  opts: pulumi.ResourceOptions | None = None) -> None:
+        props: dict[str, Any] = {"index": index}
         # `revision` only where set, so the unchanged resources' state stays as small as before.
-        props: dict[str, Any] = {"index": index} if revision is None else {"index": index, "revision": revision}
-        super().__init__(NoopProvider(), name, props, opts)
+        if revision is not None:
+            props["revision"] = revision
+        if padding > 0:
+            # One object, as the tool's program sends its inputs: the program's cost stays that of one input.
+            props["spec"] = padding_fields(padding)
+            super().__init__(PaddedNoopProvider(), name, props, opts)
+        else:
+            super().__init__(NoopProvider(), name, props, opts)
+
+
+def padding_fields(size: int) -> dict[str, str]:
+    """Twelve string inputs (as many as a project's) that add about `size` bytes to a resource's state.
+
+    The state holds each field twice, as `"padNN":"<value>",` in the inputs and
+    in the outputs: 11 bytes beside the value each time.
+    """
+    if size <= 0:
+        return {}
+    length = max(1, size // (2 * PADDING_FIELDS) - 11)
+    return {f"pad{number:02d}": "x" * length for number in range(PADDING_FIELDS)}
