@@ -33,11 +33,10 @@ def _frame_name(code: CodeType) -> str:
     return f"{path}:{code.co_name}"
 
 
-def _sample(out: str, counts: collections.Counter[str]) -> None:
+def _sample(out: str, counts: collections.Counter[str], stop: threading.Event) -> None:
     me = threading.get_ident()
     last_dump = time.monotonic()
-    while True:
-        time.sleep(INTERVAL)
+    while not stop.wait(INTERVAL):
         for ident, top in sys._current_frames().items():
             if ident == me:
                 continue
@@ -68,13 +67,18 @@ def main() -> None:
     # What `python -m` or `python script` would have put first on the path.
     sys.path.insert(0, os.path.dirname(os.path.abspath(target)) if script else os.getcwd())
     counts: collections.Counter[str] = collections.Counter()
-    threading.Thread(target=_sample, args=(out, counts), daemon=True, name="bench-sampler").start()
+    stop = threading.Event()
+    sampler = threading.Thread(target=_sample, args=(out, counts, stop), daemon=True, name="bench-sampler")
+    sampler.start()
     try:
         if script:
             runpy.run_path(target, run_name="__main__")
         else:
             runpy.run_module(target, run_name="__main__", alter_sys=True)
     finally:
+        # The sampler stops adding before the last dump reads the counts.
+        stop.set()
+        sampler.join()
         _dump(out, counts)
 
 

@@ -204,6 +204,37 @@ def test_the_padded_floor_adds_the_bytes_it_is_asked_for_to_each_resource() -> N
     assert padding_fields(0) == {}
 
 
+SAMPLED = """
+import random, threading, time
+
+def dig(depth):
+    # A new stack now and then, so the sampler keeps adding entries until the very end.
+    return dig(depth - 1) if depth else sum(range(2000))
+
+def busy():
+    while True:
+        dig(random.randrange(60))
+
+for _ in range(4):
+    threading.Thread(target=busy, daemon=True).start()
+time.sleep(0.3)
+"""
+
+
+def test_the_sampler_writes_its_last_counts_while_the_sampled_threads_are_still_busy(tmp_path: Path) -> None:
+    script = tmp_path / "sampled.py"
+    script.write_text(SAMPLED)
+    sampler = Path(__file__).resolve().parents[1] / "bench" / "_sampler.py"
+    for attempt in range(5):
+        out = tmp_path / f"stacks-{attempt}"
+        done = subprocess.run([sys.executable, str(sampler), str(out), str(script)], capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0, done.stderr
+        lines = out.read_text().splitlines()
+        assert any("sampled.py:dig" in line for line in lines)
+        assert all(line.split("\t", 1)[0].isdigit() for line in lines)
+
+
 def test_goal_lines_flag_a_figure_that_grows_worse_than_linearly() -> None:
     small, large = _result(50, noop_tool=1.0, noop_floor=1.0), _result(500, noop_tool=40.0, noop_floor=10.0)
     assert "MISS: no-op up time grows worse than linear, N=50 to 500 (b = 1.60; the floor's b = 1.00)" in goal_lines(
