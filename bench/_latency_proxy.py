@@ -24,11 +24,12 @@ async def _forward(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, d
     queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()
 
     async def read() -> None:
-        while True:
-            data = await reader.read(_CHUNK)
-            await queue.put((time.monotonic(), data))
-            if not data:
-                return
+        try:
+            while data := await reader.read(_CHUNK):
+                await queue.put((time.monotonic(), data))
+        finally:
+            # End of stream, or a connection reset: either way the writer ends too.
+            queue.put_nowait((time.monotonic(), b""))
 
     async def write() -> None:
         while True:

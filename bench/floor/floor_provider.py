@@ -47,12 +47,12 @@ class Noop(Resource, module="bench-floor", name="Noop"):
         # `revision` only where set, so the unchanged resources' state stays as small as before.
         if revision is not None:
             props["revision"] = revision
+        provider = NoopProvider()
         if padding > 0:
             # One object, as the tool's program sends its inputs: the program's cost stays that of one input.
             props["spec"] = padding_fields(padding)
-            super().__init__(PaddedNoopProvider(), name, props, opts)
-        else:
-            super().__init__(NoopProvider(), name, props, opts)
+            provider = PaddedNoopProvider()
+        super().__init__(provider, name, props, opts)
 
 
 def padding_fields(size: int) -> dict[str, str]:
